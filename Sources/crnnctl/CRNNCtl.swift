@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct CRNNCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crnnctl",
+        abstract: "Submit, watch and use CRNN training runs on a crnn-cluster.",
+        subcommands: [])
+}
