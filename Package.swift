@@ -42,29 +42,35 @@ let package = Package(
             name: "Store",
             dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
 
+        .target(
+            name: "CommandLineSupport",
+            dependencies: ["Store", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine",
+                "Store", "Engine", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "crnn-coordinator",
             dependencies: [
-                "Store",
+                "Store", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "crnn-worker",
             dependencies: [
-                "Store",
+                "Store", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "crnnctlTests", dependencies: ["Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

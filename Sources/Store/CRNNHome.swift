@@ -3,7 +3,7 @@ import Foundation
 /// Where the local state of crnn-cluster lives: `$CRNN_HOME`, else `.crnn` in the working directory.
 ///
 /// It holds the private PostgreSQL cluster (`pg/`), daemon logs (`logs/`) and demo output.
-public struct CRNNHome: Sendable {
+public struct CRNNHome: Sendable, Equatable {
     public let path: String
 
     public init(path: String) {

@@ -1,0 +1,95 @@
+/// One numbered schema change, `sql/migrations/NNN_name.sql`.
+public struct Migration: Sendable, Equatable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+}
+
+/// Applies migrations in order, each in its own transaction, and records them in
+/// `schema_migrations`. Refuses a database whose schema is newer than this build knows.
+public struct Migrator {
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case schemaTooNew(database: Int, known: Int)
+        case migrationFailed(version: Int, name: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .schemaTooNew(let database, let known):
+                return "the database schema is at version \(database) but this build knows only up to "
+                    + "\(known): upgrade crnn-cluster before running it against this database"
+            case .migrationFailed(let version, let name, let reason):
+                return "migration \(String(format: "%03d", version))_\(name).sql failed: \(reason)"
+            }
+        }
+    }
+
+    let connection: PostgresConnection
+    let migrations: [Migration]
+
+    public init(connection: PostgresConnection, migrations: [Migration] = EmbeddedSQL.migrations) {
+        precondition(
+            zip(migrations, migrations.dropFirst()).allSatisfy { $0.version < $1.version },
+            "migrations must be sorted by strictly increasing version")
+        self.connection = connection
+        self.migrations = migrations
+    }
+
+    /// The highest version this build can apply.
+    public var latestKnownVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Applies every migration not yet recorded.
+    /// - Returns: the versions applied by this call (empty when already up to date).
+    @discardableResult
+    public func migrate() throws -> [Int] {
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """)
+        var applied: [Int] = []
+        for migration in migrations {
+            let didApply = try connection.transaction { () throws -> Bool in
+                // Two daemons starting together must not both apply the same migration: the
+                // advisory lock serialises them, and the re-check inside it sees the winner's row.
+                try connection.execute("SELECT pg_advisory_xact_lock(727274001)")
+                let newest = try currentVersion()
+                if newest > latestKnownVersion {
+                    throw Failure.schemaTooNew(database: newest, known: latestKnownVersion)
+                }
+                let done = try connection.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version])
+                guard done.isEmpty else { return false }
+                do {
+                    try connection.executeScript(migration.sql)
+                } catch {
+                    throw Failure.migrationFailed(
+                        version: migration.version, name: migration.name, reason: "\(error)")
+                }
+                try connection.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    [migration.version, migration.name])
+                return true
+            }
+            if didApply { applied.append(migration.version) }
+        }
+        let newest = try currentVersion()
+        if newest > latestKnownVersion {
+            throw Failure.schemaTooNew(database: newest, known: latestKnownVersion)
+        }
+        return applied
+    }
+
+    /// The highest applied version, 0 for a fresh database.
+    public func currentVersion() throws -> Int {
+        let result = try connection.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return try result.int(0, 0) ?? 0
+    }
+}
