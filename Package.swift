@@ -38,6 +38,7 @@ let package = Package(
         systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
 
         .target(name: "Engine", dependencies: ["CBLAS", "CZstd"]),
+        .target(name: "TextImages", dependencies: ["CFreeType", "CPNG", "CTurboJPEG"]),
         .target(
             name: "Store",
             dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
@@ -45,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine",
+                "Store", "Engine", "TextImages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -65,6 +66,7 @@ let package = Package(
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )
