@@ -48,6 +48,7 @@ public final class FontFace {
         self.library = library
         self.handle = face
         self.spec = spec
+        self.hasVerticalMetrics = Self.usableVerticalMetrics(face)
     }
 
     deinit { FT_Done_Face(handle) }
@@ -55,8 +56,23 @@ public final class FontFace {
     public var familyName: String { handle.pointee.family_name.map { String(cString: $0) } ?? "" }
     public var styleName: String { handle.pointee.style_name.map { String(cString: $0) } ?? "" }
 
-    /// Whether the face has real vertical metrics (vhea/vmtx); else FreeType would synthesise them.
-    public var hasVerticalMetrics: Bool { handle.pointee.face_flags & FT_Long(1 << 5) != 0 }
+    /// Whether the face has usable vertical metrics (vhea/vmtx); else FreeType would synthesise
+    /// them. Checked on 中 (or the first mapped character): WenQuanYi Zen Hei declares vertical
+    /// metrics whose advances are far from one em, which would stack glyphs on top of each other.
+    ///
+    /// Computed once at init: it loads a glyph into the face's one glyph slot, which must not
+    /// happen between loading a glyph and copying its bitmap.
+    public let hasVerticalMetrics: Bool
+
+    private static func usableVerticalMetrics(_ handle: FT_Face) -> Bool {
+        guard handle.pointee.face_flags & FT_Long(1 << 5) != 0 else { return false }
+        var glyph = FT_Get_Char_Index(handle, 0x4E2D)
+        if glyph == 0 { _ = FT_Get_First_Char(handle, &glyph) }
+        guard glyph != 0, FT_Load_Glyph(handle, glyph, LoadFlags.noScale | LoadFlags.noBitmap) == 0,
+              let slot = handle.pointee.glyph else { return false }
+        let advance = Double(slot.pointee.metrics.vertAdvance), em = Double(handle.pointee.units_per_EM)
+        return advance >= 0.8 * em && advance <= 1.5 * em
+    }
 
     /// Whether `scalar` has a cmap entry and a non-empty outline (ignoring bitmap strikes).
     public func draws(_ scalar: UInt32) -> Bool {
