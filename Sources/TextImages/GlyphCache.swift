@@ -52,19 +52,23 @@ final class GlyphCache {
         glyph.left = Int(slot.pointee.bitmap_left)
         glyph.top = -Int(slot.pointee.bitmap_top)
         glyph.advance = Int((slot.pointee.advance.x + 32) >> 6)
+        // Fallback placement without vertical metrics: centre the advance box in the column and
+        // put the baseline at the ideographic em box's usual 0.88 em (FreeType's synthesised
+        // metrics would centre the ink instead, which moves 。and 、 to the middle of the cell).
+        glyph.verticalLeft = -glyph.advance / 2 + glyph.left
+        glyph.verticalTop = (size * 88 + 50) / 100 + glyph.top
+        // One em per character down the column: CJK vertical text is set on an em grid, and some
+        // fonts' vmtx advances are unusable (WenQuanYi Micro Hei stacks glyphs half an em apart).
+        glyph.verticalAdvance = size
         if face.hasVerticalMetrics {
             // vmtx/vhea: the ink box relative to the vertical origin; shift by the same amount
-            // the hinted bitmap differs from the unhinted horizontal ink box.
-            glyph.verticalLeft = Int((m.vertBearingX + 32) >> 6) + glyph.left - Int((m.horiBearingX + 32) >> 6)
-            glyph.verticalTop = Int((m.vertBearingY + 32) >> 6) + glyph.top + Int((m.horiBearingY + 32) >> 6)
-            glyph.verticalAdvance = Int((m.vertAdvance + 32) >> 6)
-        } else {
-            // No vertical metrics: centre the advance box in the column and put the baseline at
-            // the ideographic em box's usual 0.88 em (FreeType's synthesised metrics would centre
-            // the ink instead, which moves 。and 、 to the middle of the cell).
-            glyph.verticalLeft = -glyph.advance / 2 + glyph.left
-            glyph.verticalTop = (size * 88 + 50) / 100 + glyph.top
-            glyph.verticalAdvance = size
+            // the bitmap differs from the horizontal ink box. Kept only when it lands in the cell.
+            let left = Int((m.vertBearingX + 32) >> 6) + glyph.left - Int((m.horiBearingX + 32) >> 6)
+            let top = Int((m.vertBearingY + 32) >> 6) + glyph.top + Int((m.horiBearingY + 32) >> 6)
+            if top >= -size / 8 && top + glyph.rows <= size + size / 8 && left >= -size * 5 / 8 && left + glyph.width <= size * 5 / 8 {
+                glyph.verticalLeft = left
+                glyph.verticalTop = top
+            }
         }
         if glyph.width > 0 && glyph.rows > 0, let buffer = bitmap.buffer {
             var coverage = [UInt8](repeating: 0, count: glyph.width * glyph.rows)

@@ -21,7 +21,7 @@ extension SyntheticSource {
         for c in layout.classes {
             let scalar = charset.scalar(ofClass: Int(c))!.value
             let glyph = cache.glyph(face: face, faceNumber: faceNumber, size: size, scalar: scalar, vertical: !horizontal)
-            let gap = preset == .rich ? rng.int(in: -size / 10...size / 4) : 0
+            let gap = preset == .rich ? rng.int(in: -size / 20...size / 4) : 0
             layout.glyphs.append(glyph)
             layout.gaps.append(gap)
             total += (horizontal ? glyph.advance : glyph.verticalAdvance) + gap
