@@ -38,6 +38,7 @@ let package = Package(
         systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
 
         .target(name: "Engine", dependencies: ["CBLAS", "CZstd"]),
+        .target(name: "TextImages", dependencies: ["CFreeType", "CPNG", "CTurboJPEG"]),
         .target(
             name: "Store",
             dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
@@ -49,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "CommandLineSupport",
+                "Store", "Engine", "TextImages", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -70,6 +71,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "crnnctlTests", dependencies: ["Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -6,7 +6,7 @@ import TestSupport
 @Suite struct HelpAndErrorsTests {
     static let commandPaths: [[String]] = [
         [], ["db"], ["db", "start"], ["db", "stop"], ["db", "status"], ["db", "url"], ["db", "psql"],
-        ["db", "migrate"],
+        ["db", "migrate"], ["gen"], ["bench"], ["bench", "gen"],
     ]
 
     @Test(arguments: commandPaths)

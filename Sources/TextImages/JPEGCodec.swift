@@ -1,0 +1,50 @@
+// JPEG through TurboJPEG, decoded straight to 8-bit grey.
+import CTurboJPEG
+import Foundation
+
+public enum JPEGCodec {
+    static func hasSignature(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
+    }
+
+    /// Reads a JPEG file as 8-bit grey.
+    /// - Throws: `ImageError` naming the file.
+    public static func read(_ path: String) throws -> GreyImage {
+        let bytes = try ImageFile.readBytes(path)
+        guard hasSignature(bytes) else { throw ImageError(path: path, reason: .notAnImage) }
+        return try decode(bytes, path: path)
+    }
+
+    /// Decodes JPEG bytes; `path` only names the source in errors.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> GreyImage {
+        guard let handle = tjInitDecompress() else {
+            throw ImageError(path: path, reason: .corrupt("cannot create a TurboJPEG decoder"))
+        }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let header = bytes.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
+        }
+        guard header == 0, width > 0, height > 0 else {
+            throw ImageError(path: path, reason: .corrupt(errorText(handle)))
+        }
+        var out = GreyImage(width: Int(width), height: Int(height))
+        let status = bytes.withUnsafeBufferPointer { src in
+            out.pixels.withUnsafeMutableBufferPointer {
+                tjDecompress2(handle, src.baseAddress, UInt(src.count), $0.baseAddress, width, width,
+                              height, Int32(TJPF_GRAY.rawValue), 0)
+            }
+        }
+        // A truncated JPEG decodes with a warning (grey fill for the missing rows); report it as
+        // an error: training on half-grey images silently is worse than refusing.
+        guard status == 0 else {
+            throw ImageError(path: path, reason: .corrupt(errorText(handle)))
+        }
+        return out
+    }
+
+    private static func errorText(_ handle: tjhandle) -> String {
+        guard let text = tjGetErrorStr2(handle) else { return "libjpeg-turbo error" }
+        return String(cString: text)
+    }
+}
