@@ -49,21 +49,10 @@ final class Workspace {
         self.config = config; batch = n; width = w
         let c = config.channels, t = ModelConfig.timeSteps(width: w)
         T = t
-        // (input height, width) of each conv, from the table in specs/model.md.
-        let sizes = [(32, w), (16, w / 2), (8, w / 4), (8, w / 4), (4, w / 4 - 1), (4, w / 4 - 1), (2, w / 4 - 2)]
-        var convs: [ConvDims] = []
-        for i in 0..<7 {
-            let k = i == 6 ? 2 : 3, pad = i == 6 ? 0 : 1
-            convs.append(ConvDims(n: n, c: i == 0 ? 1 : c[i - 1], h: sizes[i].0, w: sizes[i].1,
-                                  o: c[i], kh: k, kw: k, ph: pad, pw: pad))
-        }
+        let dims = Self.dims(config: config, batch: n, width: w)
+        let convs = dims.conv
         conv = convs
-        pool = [
-            PoolDims(planes: c[0] * n, h: 32, w: w, kh: 2, kw: 2, sh: 2, sw: 2),
-            PoolDims(planes: c[1] * n, h: 16, w: w / 2, kh: 2, kw: 2, sh: 2, sw: 2),
-            PoolDims(planes: c[3] * n, h: 8, w: w / 4, kh: 2, kw: 2, sh: 2, sw: 1),
-            PoolDims(planes: c[5] * n, h: 4, w: w / 4 - 1, kh: 2, kw: 2, sh: 2, sw: 1),
-        ]
+        pool = dims.pool
 
         var blocks: [UnsafeMutablePointer<Float>] = []
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -104,6 +93,25 @@ final class Workspace {
         rnnCache1 = floats(cacheCount); rnnCache2 = floats(cacheCount)
         logits = floats(t * n * k); dlogits = floats(t * n * k)
         floatBlocks = blocks
+    }
+
+    /// The conv and pool sizes for a batch, from the table in specs/model.md.
+    static func dims(config: ModelConfig, batch n: Int, width w: Int) -> (conv: [ConvDims], pool: [PoolDims]) {
+        let c = config.channels
+        // (input height, width) of each conv.
+        let sizes = [(32, w), (16, w / 2), (8, w / 4), (8, w / 4), (4, w / 4 - 1), (4, w / 4 - 1), (2, w / 4 - 2)]
+        let convs = (0..<7).map { i in
+            let k = i == 6 ? 2 : 3, pad = i == 6 ? 0 : 1
+            return ConvDims(n: n, c: i == 0 ? 1 : c[i - 1], h: sizes[i].0, w: sizes[i].1,
+                            o: c[i], kh: k, kw: k, ph: pad, pw: pad)
+        }
+        let pools = [
+            PoolDims(planes: c[0] * n, h: 32, w: w, kh: 2, kw: 2, sh: 2, sw: 2),
+            PoolDims(planes: c[1] * n, h: 16, w: w / 2, kh: 2, kw: 2, sh: 2, sw: 2),
+            PoolDims(planes: c[3] * n, h: 8, w: w / 4, kh: 2, kw: 2, sh: 2, sw: 1),
+            PoolDims(planes: c[5] * n, h: 4, w: w / 4 - 1, kh: 2, kw: 2, sh: 2, sw: 1),
+        ]
+        return (convs, pools)
     }
 
     deinit {
