@@ -226,48 +226,58 @@ func logAddExp(_ a: Double, _ b: Double) -> Double {
 
 // MARK: - Row kernels of the fused log-softmax (also used by Decoding.swift)
 
-/// The maximum of `row[0..<K]`, sixteen lanes at a time.
+/// The maximum of `row[0..<K]`.
+///
+/// Eight independent running maxima so the compare chain is not one long dependency; plain
+/// scalar code, because Swift's generic SIMD16 helpers (pointwiseMax, rounded, lane
+/// conversions) compile to lane-by-lane loops through the stack and ran ~10× slower.
 @inline(__always)
 func rowMaximum(_ row: UnsafePointer<Float>, _ K: Int) -> Float {
-    let raw = UnsafeRawPointer(row)
-    var lanes = SIMD16<Float>(repeating: -.infinity)
+    var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
     var k = 0
-    while k + 16 <= K {
-        lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD16<Float>.self))
-        k += 16
+    while k + 8 <= K {
+        m0 = row[k] > m0 ? row[k] : m0; m1 = row[k + 1] > m1 ? row[k + 1] : m1
+        m2 = row[k + 2] > m2 ? row[k + 2] : m2; m3 = row[k + 3] > m3 ? row[k + 3] : m3
+        m4 = row[k + 4] > m4 ? row[k + 4] : m4; m5 = row[k + 5] > m5 ? row[k + 5] : m5
+        m6 = row[k + 6] > m6 ? row[k + 6] : m6; m7 = row[k + 7] > m7 ? row[k + 7] : m7
+        k += 8
     }
-    var m = lanes.max()
-    while k < K { m = max(m, row[k]); k += 1 }
+    var m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+    while k < K { m = row[k] > m ? row[k] : m; k += 1 }
     return m
 }
 
 /// Σ_k exp(row[k] − m), storing each exponential in `out[k]` when `out` is given.
 ///
-/// Uses `vectorExp`: a vectorised exp is what makes the 30,657-class softmax cheap (glibc's
-/// scalar expf runs several times slower than this memory-bound pass).
+/// A vectorised exp is what makes the 30,657-class softmax cheap (glibc's scalar expf runs
+/// several times slower than this memory-bound pass): the store loop is branch-free, so LLVM
+/// vectorises it, and the sum runs in sixteen Float lanes folded into Double every 1024 values.
 @inline(__always)
 func exponentiate(
     into out: UnsafeMutablePointer<Float>?, _ row: UnsafePointer<Float>, minus m: Float, _ K: Int
 ) -> Double {
-    let raw = UnsafeRawPointer(row), rawOut = out.map(UnsafeMutableRawPointer.init)
+    guard let out else {
+        var sum: Double = 0, k = 0
+        while k < K {
+            var part: Float = 0
+            for j in k..<min(K, k + 1024) { part += fastExp(row[j] - m) }
+            sum += Double(part)
+            k += 1024
+        }
+        return sum
+    }
+    for k in 0..<K { out[k] = fastExp(row[k] - m) }
+    let raw = UnsafeRawPointer(out)
     var lanes = SIMD16<Float>()
     var sum: Double = 0
     var k = 0
     while k + 16 <= K {
-        let e = vectorExp(raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD16<Float>.self) - m)
-        rawOut?.storeBytes(of: e, toByteOffset: 4 * k, as: SIMD16<Float>.self)
-        lanes += e
+        lanes += raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD16<Float>.self)
         k += 16
-        // Fold into Double now and then so a long row keeps Float's rounding out of the sum.
         if k & 1023 == 0 { sum += Double(lanes.sum()); lanes = SIMD16<Float>() }
     }
     sum += Double(lanes.sum())
-    while k < K {
-        let e = expf(row[k] - m)
-        out?[k] = e
-        sum += Double(e)
-        k += 1
-    }
+    while k < K { sum += Double(out[k]); k += 1 }
     return sum
 }
 
@@ -277,20 +287,21 @@ func scaleRow(_ row: UnsafeMutablePointer<Float>, by factor: Float, _ K: Int) {
     for k in 0..<K { row[k] *= factor }
 }
 
-/// exp(x) per lane (Cephes' expf polynomial, ≈ 1 ulp), for x ≤ 88; lanes below −87.3 give
-/// ≈ 1e-38 instead of a denormal or 0, which is negligible next to a softmax sum ≥ 1.
+/// exp(x) (Cephes' expf polynomial, ≈ 1 ulp) for x ≤ 88; x below −87.3 gives ≈ 1e-38 instead
+/// of a denormal or 0, negligible next to a softmax sum ≥ 1. Branch-free so loops over it
+/// vectorise: n = round(x·log2 e) by the 1.5·2²³ trick, whose bit pattern also holds n.
 @inline(__always)
-func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let x = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
-    let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+func fastExp(_ x: Float) -> Float {
+    let x = min(max(x, -87.3), 88.3)
+    let t = x * 1.442_695_04 + 12_582_912
+    let n = t - 12_582_912
     let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-    var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+    var p: Float = 1.987_569_15e-4
     p = p * r + 1.398_199_950_7e-3
     p = p * r + 8.333_451_907_3e-3
     p = p * r + 4.166_579_589_4e-2
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: SIMD16<Float>.self)
+    return p * Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
 }

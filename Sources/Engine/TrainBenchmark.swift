@@ -15,6 +15,9 @@ public enum TrainBenchmark {
         /// `imagesPerSecond` × the analytic training FLOP per image, in 10⁹ FLOP/s.
         public var gflops: Double
         public var secondsPerStep: [Double]
+        /// Process CPU seconds (all threads) of each timed step: on a shared machine, wall time
+        /// also counts time spent waiting for a core, CPU time does not.
+        public var cpuSecondsPerStep: [Double]
         public var firstLoss: Float, lastLoss: Float
     }
 
@@ -67,19 +70,28 @@ public enum TrainBenchmark {
             : SGD(layout: model.parameters.layout, momentum: 0.9, weightDecay: 1e-4)
         let lr: Float = optimizer == .adam ? 1e-3 : 1e-2
         let data = batch(classes: classes, width: width, batch: n, seed: 1)
-        var times: [Double] = [], losses: [Float] = []
+        var times: [Double] = [], cpu: [Double] = [], losses: [Float] = []
         for step in 0..<(warmup + steps) {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
             let loss = try model.trainStep(images: data.images, targets: data.targets)
             opt.step(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             progress?(step, seconds, loss)
-            if step >= warmup { times.append(seconds); losses.append(loss) }
+            if step >= warmup {
+                times.append(seconds); cpu.append(processCPUSeconds() - cpuStart); losses.append(loss)
+            }
         }
         let total = times.reduce(0, +)
         let imagesPerSecond = Double(n * steps) / total
         return Result(imagesPerSecond: imagesPerSecond,
                       gflops: imagesPerSecond * Double(trainFLOPPerImage(config, width: width)) / 1e9,
-                      secondsPerStep: times, firstLoss: losses.first ?? .nan, lastLoss: losses.last ?? .nan)
+                      secondsPerStep: times, cpuSecondsPerStep: cpu, firstLoss: losses.first ?? .nan, lastLoss: losses.last ?? .nan)
     }
+}
+
+/// CPU time of the whole process (every thread), in seconds.
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

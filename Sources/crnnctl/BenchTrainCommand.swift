@@ -51,10 +51,11 @@ struct BenchTrainCommand: ParsableCommand {
                 print("step \(step): \(String(format: "%.3f", seconds)) s, loss \(loss)")
             } : nil)
         let sorted = result.secondsPerStep.sorted()
+        let cpu = result.cpuSecondsPerStep.reduce(0, +) / Double(steps)
         print("engine preset=\(preset.rawValue) classes=\(classes) width=\(width) batch=\(batch) "
               + "threads=\(threads): \(String(format: "%.2f", result.imagesPerSecond)) img/s, "
               + "\(String(format: "%.1f", result.gflops)) GFLOP/s (steps=\(steps), median "
               + "\(String(format: "%.3f", sorted[sorted.count / 2])) s/step, min "
-              + "\(String(format: "%.3f", sorted[0])), loss \(result.firstLoss)->\(result.lastLoss))")
+              + "\(String(format: "%.3f", sorted[0])), cpu \(String(format: "%.3f", cpu)) s/step, loss \(result.firstLoss)->\(result.lastLoss))")
     }
 }
