@@ -1,9 +1,10 @@
 import ArgumentParser
 
-/// `crnnctl bench`: performance figures of the parts of the system.
+/// `crnnctl bench`: performance figures of the parts of the system (not tests: the figures go
+/// into BENCHMARKS.md with the command and the machine).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of parts of the system.",
-        subcommands: [BenchGenCommand.self])
+        subcommands: [BenchTrainCommand.self, BenchGenCommand.self])
 }

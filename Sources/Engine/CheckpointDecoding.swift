@@ -1,0 +1,149 @@
+// Reading a checkpoint back, checking every field before trusting it: a damaged file must give
+// a clear error naming the file and the problem, never a crash or a silently wrong model.
+import CZstd
+import Foundation
+
+/// What is wrong with a checkpoint file. `source` is the path (or a label for in-memory bytes).
+public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    case io(path: String, reason: String)
+    case truncated(source: String, reason: String)
+    case badMagic(source: String)
+    case unsupportedVersion(source: String, found: UInt32, supported: UInt32)
+    case checksumMismatch(source: String)
+    case invalidHeader(source: String, reason: String)
+    case corruptPayload(source: String, reason: String)
+    case compression(String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, reason): return "\(path): cannot read or write the checkpoint: \(reason)"
+        case let .truncated(source, reason): return "\(source): checkpoint is truncated: \(reason)"
+        case let .badMagic(source): return "\(source): not a CRNN checkpoint (missing the CRNNCKPT magic bytes)"
+        case let .unsupportedVersion(source, found, supported):
+            return "\(source): checkpoint format version \(found) is not supported (this build reads version \(supported))"
+        case let .checksumMismatch(source):
+            return "\(source): checkpoint is corrupted (checksum mismatch)"
+        case let .invalidHeader(source, reason): return "\(source): invalid checkpoint header: \(reason)"
+        case let .corruptPayload(source, reason): return "\(source): corrupted checkpoint payload: \(reason)"
+        case let .compression(reason): return "checkpoint compression failed: \(reason)"
+        }
+    }
+}
+
+extension Checkpoint {
+    /// Parses and verifies checkpoint bytes; `source` names them in errors.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> Checkpoint {
+        let fixed = magic.count + 8
+        guard bytes.count >= fixed + 8 else {
+            if bytes.count >= magic.count && Array(bytes.prefix(magic.count)) != magic {
+                throw CheckpointError.badMagic(source: source)
+            }
+            throw CheckpointError.truncated(source: source, reason: "\(bytes.count) bytes, shorter than the fixed preamble")
+        }
+        guard Array(bytes.prefix(magic.count)) == magic else { throw CheckpointError.badMagic(source: source) }
+        let version = readUInt32(bytes, at: magic.count)
+        guard version == formatVersion else {
+            throw CheckpointError.unsupportedVersion(source: source, found: version, supported: formatVersion)
+        }
+        let headerLength = Int(readUInt32(bytes, at: magic.count + 4))
+        guard headerLength <= bytes.count - fixed - 8 else {
+            throw CheckpointError.truncated(source: source, reason: "header of \(headerLength) bytes runs past the end of the file")
+        }
+        let header: CheckpointHeader
+        do {
+            header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(bytes[fixed..<(fixed + headerLength)]))
+        } catch {
+            // A damaged header is most often a damaged file: prefer the checksum's verdict.
+            try verifyChecksum(bytes, end: bytes.count - 8, source: source)
+            throw CheckpointError.invalidHeader(source: source, reason: "\(error)")
+        }
+        let payloadStart = fixed + headerLength
+        let end = payloadStart + header.compressedBytes
+        guard header.compressedBytes >= 0, end + 8 <= bytes.count else {
+            throw CheckpointError.truncated(
+                source: source,
+                reason: "\(bytes.count) bytes, expected \(payloadStart + max(0, header.compressedBytes) + 8)")
+        }
+        guard end + 8 == bytes.count else {
+            throw CheckpointError.corruptPayload(source: source, reason: "\(bytes.count - end - 8) unexpected bytes after the checksum")
+        }
+        try verifyChecksum(bytes, end: end, source: source)
+        try validate(header, source: source)
+        let values = try decompress(bytes[payloadStart..<end], bytes: header.payloadBytes, source: source)
+        let split = ArenaLayout(header.config.parameterShapes).count
+        return Checkpoint(
+            preset: header.preset, config: header.config, charset: header.charset,
+            direction: header.direction, imageHeight: header.imageHeight, imageWidth: header.imageWidth,
+            step: header.step, metrics: header.metrics,
+            parameters: Array(values[..<split]), buffers: Array(values[split...]))
+    }
+
+    static func verifyChecksum(_ bytes: [UInt8], end: Int, source: String) throws {
+        guard end >= 0, end + 8 <= bytes.count else { return }
+        var stored: UInt64 = 0
+        for i in 0..<8 { stored |= UInt64(bytes[end + i]) << (8 * UInt64(i)) }
+        guard fnv1a64(bytes[0..<end]) == stored else { throw CheckpointError.checksumMismatch(source: source) }
+    }
+
+    /// The header must describe exactly the tensors its own config implies.
+    static func validate(_ h: CheckpointHeader, source: String) throws {
+        let c = h.config
+        guard c.channels.count == 7, c.channels.allSatisfy({ $0 > 0 }), c.hidden > 0, c.classes > 1 else {
+            throw CheckpointError.invalidHeader(source: source, reason: "config \(c) is not a valid CRNN configuration")
+        }
+        let expected = tensorTable(c)
+        if h.tensors != expected {
+            let names = Set(expected.map(\.name))
+            let odd = h.tensors.first { !names.contains($0.name) }?.name
+            throw CheckpointError.invalidHeader(
+                source: source,
+                reason: odd.map { "unknown tensor \($0) for this config" }
+                    ?? "tensor table does not match the config (\(h.tensors.count) tensors, expected \(expected.count))")
+        }
+        let floats = ArenaLayout(c.parameterShapes).count + ArenaLayout(c.bufferShapes).count
+        guard h.payloadBytes == 4 * floats else {
+            throw CheckpointError.invalidHeader(source: source, reason: "payloadBytes \(h.payloadBytes), expected \(4 * floats)")
+        }
+        if h.charset.count != c.classes - 1 && !h.charset.isEmpty {
+            throw CheckpointError.invalidHeader(
+                source: source, reason: "charset has \(h.charset.count) characters for \(c.classes) classes (expected \(c.classes - 1))")
+        }
+    }
+
+    static func decompress(_ compressed: ArraySlice<UInt8>, bytes: Int, source: String) throws -> [Float] {
+        var values = [Float](repeating: 0, count: bytes / 4)
+        let size = values.withUnsafeMutableBytes { dst in
+            compressed.withUnsafeBytes { src in
+                ZSTD_decompress(dst.baseAddress, dst.count, src.baseAddress, src.count)
+            }
+        }
+        if ZSTD_isError(size) != 0 {
+            throw CheckpointError.corruptPayload(source: source, reason: String(cString: ZSTD_getErrorName(size)))
+        }
+        guard size == bytes else {
+            throw CheckpointError.corruptPayload(source: source, reason: "decompressed to \(size) bytes, expected \(bytes)")
+        }
+        return values
+    }
+}
+
+func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * UInt32($1)) }
+}
+
+extension CRNNModel {
+    /// The model's parameters and running statistics as a checkpoint.
+    public func checkpoint(preset: String?, charset: [String], imageHeight: Int, imageWidth: Int,
+                           step: Int, metrics: [String: Double] = [:]) -> Checkpoint {
+        Checkpoint(preset: preset, config: config, charset: charset, direction: direction,
+                   imageHeight: imageHeight, imageWidth: imageWidth, step: step, metrics: metrics,
+                   parameters: parameters.values, buffers: buffers.values)
+    }
+
+    /// A model holding a checkpoint's parameters and running statistics.
+    public convenience init(checkpoint: Checkpoint, threads: Int = 1) {
+        self.init(config: checkpoint.config, direction: checkpoint.direction, threads: threads)
+        parameters.load(checkpoint.parameters)
+        buffers.load(checkpoint.buffers)
+    }
+}

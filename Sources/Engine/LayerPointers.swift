@@ -1,0 +1,33 @@
+// Raw pointers to every layer's tensors inside an arena, resolved once by name so that the
+// forward and backward passes do no dictionary lookups or string work per step.
+
+/// Where each layer's tensors live in one arena (parameters or gradients).
+struct LayerPointers {
+    var convWeight: [UnsafeMutablePointer<Float>] = [], convBias: [UnsafeMutablePointer<Float>] = []
+    var bnWeight: [UnsafeMutablePointer<Float>] = [], bnBias: [UnsafeMutablePointer<Float>] = []
+    /// Running mean/variance of bn5, bn6 (only for the parameter side).
+    var runningMean: [UnsafeMutablePointer<Float>] = [], runningVar: [UnsafeMutablePointer<Float>] = []
+    /// rnn1 forward, rnn1 reverse, rnn2 forward, rnn2 reverse: each the start of four tensors
+    /// (weight_ih, weight_hh, bias_ih, bias_hh) laid back to back, as the recurrent layers expect.
+    var rnn: [UnsafeMutablePointer<Float>] = []
+    var embWeight: UnsafeMutablePointer<Float>?, embBias: UnsafeMutablePointer<Float>?
+    var fcWeight: UnsafeMutablePointer<Float>, fcBias: UnsafeMutablePointer<Float>
+
+    init(_ arena: ParameterArena, buffers: ParameterArena?, config: ModelConfig) {
+        fcWeight = arena.at("fc.weight"); fcBias = arena.at("fc.bias")
+        for i in 1...7 {
+            convWeight.append(arena.at("conv\(i).weight")); convBias.append(arena.at("conv\(i).bias"))
+        }
+        for bn in ["bn5", "bn6"] {
+            bnWeight.append(arena.at("\(bn).weight")); bnBias.append(arena.at("\(bn).bias"))
+            if let buffers {
+                runningMean.append(buffers.at("\(bn).running_mean"))
+                runningVar.append(buffers.at("\(bn).running_var"))
+            }
+        }
+        for layer in ["rnn1", "rnn2"] {
+            for suffix in ["", "_reverse"] { rnn.append(arena.at("\(layer).weight_ih_l0\(suffix)")) }
+        }
+        if config.head == .lstm { embWeight = arena.at("emb.weight"); embBias = arena.at("emb.bias") }
+    }
+}

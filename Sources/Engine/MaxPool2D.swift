@@ -1,0 +1,63 @@
+// Max pooling with independent kernel, stride and padding per axis (the CRNN uses 2×2 / 2×2
+// and 2×2 / stride (2, 1)). Padding counts as −∞, as in PyTorch. The forward keeps the argmax
+// of every window (index inside its H×W plane) so the backward is one scatter.
+//
+// Shapes (P = C·N planes, layout-agnostic as long as planes are contiguous):
+//   x [P, H, W]   y, indices [P, HO, WO]   HO = (H + 2·PH − KH) / SH + 1 (likewise WO)
+
+/// The sizes of one pooling layer.
+public struct PoolDims: Sendable, Equatable {
+    public var planes, h, w, kh, kw, sh, sw, ph, pw: Int
+
+    public init(planes: Int, h: Int, w: Int, kh: Int, kw: Int,
+                sh: Int, sw: Int, ph: Int = 0, pw: Int = 0) {
+        self.planes = planes; self.h = h; self.w = w; self.kh = kh; self.kw = kw
+        self.sh = sh; self.sw = sw; self.ph = ph; self.pw = pw
+    }
+
+    public var ho: Int { (h + 2 * ph - kh) / sh + 1 }
+    public var wo: Int { (w + 2 * pw - kw) / sw + 1 }
+    public var inputCount: Int { planes * h * w }
+    public var outputCount: Int { planes * ho * wo }
+}
+
+/// y = max over each window; `indices` receives the winning input position (first on ties).
+public func maxPool2DForward(
+    _ y: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+    _ x: UnsafePointer<Float>, _ d: PoolDims
+) {
+    let hw = d.h * d.w, howo = d.ho * d.wo
+    parallelFor(d.planes, grain: 4) { p in
+        let xs = x + p * hw, ys = y + p * howo, ids = indices + p * howo
+        for oy in 0..<d.ho {
+            let y0 = oy * d.sh - d.ph
+            let ylo = max(0, y0), yhi = min(d.h, y0 + d.kh)
+            for ox in 0..<d.wo {
+                let x0 = ox * d.sw - d.pw
+                let xlo = max(0, x0), xhi = min(d.w, x0 + d.kw)
+                var best = -Float.infinity, at = ylo * d.w + xlo
+                for iy in ylo..<yhi {
+                    for ix in xlo..<xhi {
+                        let v = xs[iy * d.w + ix]
+                        // `v != v` keeps a NaN, as PyTorch propagates it rather than hiding it.
+                        if v > best || v != v { best = v; at = iy * d.w + ix; if v != v { break } }
+                    }
+                }
+                ys[oy * d.wo + ox] = best
+                ids[oy * d.wo + ox] = Int32(at)
+            }
+        }
+    }
+}
+
+/// dx[argmax] += dy for every window (overlapping windows add up).
+public func maxPool2DBackward(
+    dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>,
+    indices: UnsafePointer<Int32>, _ d: PoolDims
+) {
+    let hw = d.h * d.w, howo = d.ho * d.wo
+    parallelFor(d.planes, grain: 4) { p in
+        let dxs = dx + p * hw, dys = dy + p * howo, ids = indices + p * howo
+        for i in 0..<howo { dxs[Int(ids[i])] += dys[i] }
+    }
+}

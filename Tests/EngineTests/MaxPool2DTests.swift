@@ -1,0 +1,62 @@
+import Testing
+@testable import Engine
+
+@Suite struct MaxPool2DTests {
+    static let shapes: [PoolDims] = [
+        PoolDims(planes: 3, h: 4, w: 6, kh: 2, kw: 2, sh: 2, sw: 2),
+        PoolDims(planes: 2, h: 4, w: 5, kh: 2, kw: 2, sh: 2, sw: 1),          // the CRNN's (2,1)
+        PoolDims(planes: 2, h: 5, w: 5, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 1),
+    ]
+
+    func forward(_ x: [Float], _ d: PoolDims) -> (y: [Float], idx: [Int32]) {
+        var y = [Float](repeating: 0, count: d.outputCount)
+        var idx = [Int32](repeating: -1, count: d.outputCount)
+        maxPool2DForward(&y, indices: &idx, x, d)
+        return (y, idx)
+    }
+
+    /// Values with gaps of at least 0.05 between any two, so ε = 1e-2 never flips an argmax.
+    func distinctValues(_ count: Int, seed: UInt64) -> [Float] {
+        let order = randomFloats(count, seed: seed).enumerated().sorted { $0.element < $1.element }
+        var x = [Float](repeating: 0, count: count)
+        for (rank, item) in order.enumerated() { x[item.offset] = Float(rank) * 0.05 - 1 }
+        return x
+    }
+
+    @Test(arguments: shapes)
+    func forwardTakesWindowMaximum(d: PoolDims) {
+        let x = distinctValues(d.inputCount, seed: 1)
+        let (y, idx) = forward(x, d)
+        for p in 0..<d.planes { for oy in 0..<d.ho { for ox in 0..<d.wo {
+            var best = -Float.infinity
+            for iy in (oy * d.sh - d.ph)..<(oy * d.sh - d.ph + d.kh) where iy >= 0 && iy < d.h {
+                for ix in (ox * d.sw - d.pw)..<(ox * d.sw - d.pw + d.kw) where ix >= 0 && ix < d.w {
+                    best = max(best, x[(p * d.h + iy) * d.w + ix])
+                }
+            }
+            let o = (p * d.ho + oy) * d.wo + ox
+            #expect(y[o] == best)
+            #expect(x[p * d.h * d.w + Int(idx[o])] == best)
+        }}}
+    }
+
+    @Test(arguments: shapes)
+    func backwardMatchesFiniteDifferences(d: PoolDims) {
+        var x = distinctValues(d.inputCount, seed: 2)
+        let r = randomFloats(d.outputCount, seed: 3)
+        let (_, idx) = forward(x, d)
+        var dx = [Float](repeating: 0, count: x.count)
+        maxPool2DBackward(dx: &dx, dy: r, indices: idx, d)
+        #expect(gradientMismatch(of: &x, analytic: dx, limit: 200) { dot(forward($0, d).y, r) } <= 1)
+    }
+
+    @Test func reluForwardAndBackward() {
+        let x: [Float] = [-2, -0.5, 0, 0.5, 3]
+        var y = [Float](repeating: 9, count: 5)
+        reluForward(&y, x, count: 5)
+        #expect(y == [0, 0, 0, 0.5, 3])
+        var dy: [Float] = [1, 2, 3, 4, 5]
+        reluBackward(&dy, y: y, count: 5)
+        #expect(dy == [0, 0, 0, 4, 5])
+    }
+}
