@@ -39,6 +39,7 @@ let package = Package(
 
         .target(name: "Engine", dependencies: ["CBLAS", "CZstd"]),
         .target(name: "TextImages", dependencies: ["CFreeType", "CPNG", "CTurboJPEG"]),
+        .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
         .target(
             name: "Store",
             dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
@@ -50,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "TextImages", "CommandLineSupport",
+                "Store", "Engine", "TextImages", "Inference", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -68,10 +69,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "crnnctlTests", dependencies: ["Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
