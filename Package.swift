@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         systemLibrary("CBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
@@ -43,6 +44,16 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Wire",
+            dependencies: [
+                "CZstd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         .target(
             name: "CommandLineSupport",
@@ -51,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "TextImages", "Inference", "CommandLineSupport",
+                "Store", "Engine", "TextImages", "Inference", "Wire", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -74,6 +85,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(
+            name: "WireTests",
+            dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "crnnctlTests", dependencies: ["Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

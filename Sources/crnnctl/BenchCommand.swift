@@ -6,5 +6,5 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of parts of the system.",
-        subcommands: [BenchTrainCommand.self, BenchGenCommand.self])
+        subcommands: [BenchTrainCommand.self, BenchGenCommand.self, BenchCodecCommand.self])
 }

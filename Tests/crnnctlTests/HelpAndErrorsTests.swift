@@ -6,7 +6,7 @@ import TestSupport
 @Suite struct HelpAndErrorsTests {
     static let commandPaths: [[String]] = [
         [], ["db"], ["db", "start"], ["db", "stop"], ["db", "status"], ["db", "url"], ["db", "psql"],
-        ["db", "migrate"], ["gen"], ["bench"], ["bench", "gen"], ["bench", "train"],
+        ["db", "migrate"], ["gen"], ["bench"], ["bench", "gen"], ["bench", "train"], ["bench", "codec"],
     ]
 
     @Test(arguments: commandPaths)

@@ -1,0 +1,161 @@
+import NIOCore
+
+/// The messages of the parameter-server protocol. Byte layouts are in `MessageCoding.swift`
+/// and docs/protocol.md.
+///
+///     client                         server
+///     hello(name, version, run)  →
+///                                ←   challenge(32-byte nonce)
+///     auth(HMAC(token, nonce‖name)) →
+///                                ←   welcome(run, version, parameter count, codec) | refused
+///     pull(run, since)           →
+///                                ←   params(version, encoding, arena)
+///     push(run, base, samples, loss, codec, payload) →
+///                                ←   ack(new version, staleness, applied|refused, reason)
+///     bye                        →   (server closes)
+public enum Message: Equatable, Sendable {
+    case hello(Hello)
+    case challenge(nonce: [UInt8])
+    case auth(mac: [UInt8])
+    case welcome(Welcome)
+    case refused(reason: String)
+    case pull(Pull)
+    case params(Params)
+    case push(Push)
+    case ack(Ack)
+    case bye
+    case error(reason: String)
+
+    public var type: MessageType {
+        switch self {
+        case .hello: return .hello
+        case .challenge: return .challenge
+        case .auth: return .auth
+        case .welcome: return .welcome
+        case .refused: return .refused
+        case .pull: return .pull
+        case .params: return .params
+        case .push: return .push
+        case .ack: return .ack
+        case .bye: return .bye
+        case .error: return .error
+        }
+    }
+}
+
+/// A client's first message.
+public struct Hello: Equatable, Sendable {
+    /// Human-readable worker name (1–64 bytes of UTF-8), part of the authenticated data.
+    public var clientName: String
+    /// The protocol version the client speaks.
+    public var protocolVersion: UInt8
+    /// The run the client wants to work on.
+    public var runID: UInt64
+
+    public init(clientName: String, protocolVersion: UInt8 = FrameFormat.version, runID: UInt64) {
+        self.clientName = clientName
+        self.protocolVersion = protocolVersion
+        self.runID = runID
+    }
+}
+
+/// What the server tells an authenticated client about its run.
+public struct Welcome: Equatable, Sendable {
+    public var runID: UInt64
+    /// The parameters' current version (number of applied updates).
+    public var currentVersion: UInt64
+    /// Number of fp32 parameters in the arena.
+    public var parameterCount: UInt64
+    /// The gradient codec the run's config asks pushes to use.
+    public var codecName: String
+
+    public init(runID: UInt64, currentVersion: UInt64, parameterCount: UInt64, codecName: String) {
+        self.runID = runID
+        self.currentVersion = currentVersion
+        self.parameterCount = parameterCount
+        self.codecName = codecName
+    }
+}
+
+/// A request for the parameters.
+public struct Pull: Equatable, Sendable {
+    public var runID: UInt64
+    /// The version the client holds; the server answers `unchanged` when it is current.
+    /// `Pull.none` asks for the arena unconditionally.
+    public var sinceVersion: UInt64
+
+    /// The `sinceVersion` of a client that holds no parameters.
+    public static let none = UInt64.max
+
+    public init(runID: UInt64, sinceVersion: UInt64 = Pull.none) {
+        self.runID = runID
+        self.sinceVersion = sinceVersion
+    }
+}
+
+/// How a params payload is encoded.
+public enum ParameterEncoding: UInt8, Sendable {
+    /// No payload: the client's copy at `sinceVersion` is current.
+    case unchanged = 0
+    /// The full arena, lossless: an `fp32+zstd` codec payload.
+    case fp32Zstd = 1
+}
+
+/// The parameters at a version.
+public struct Params: Equatable, Sendable {
+    public var version: UInt64
+    public var encoding: ParameterEncoding
+    public var payload: ByteBuffer
+
+    public init(version: UInt64, encoding: ParameterEncoding, payload: ByteBuffer) {
+        self.version = version
+        self.encoding = encoding
+        self.payload = payload
+    }
+}
+
+/// An encoded gradient.
+public struct Push: Equatable, Sendable {
+    public var runID: UInt64
+    /// The parameter version the gradient was computed at.
+    public var baseVersion: UInt64
+    /// Samples the gradient averages over.
+    public var sampleCount: UInt32
+    /// Mean training loss over those samples (finite).
+    public var loss: Float
+    /// The codec that produced `payload` (`GradientCodecs.names`).
+    public var codecName: String
+    public var payload: ByteBuffer
+
+    public init(runID: UInt64, baseVersion: UInt64, sampleCount: UInt32, loss: Float, codecName: String, payload: ByteBuffer) {
+        self.runID = runID
+        self.baseVersion = baseVersion
+        self.sampleCount = sampleCount
+        self.loss = loss
+        self.codecName = codecName
+        self.payload = payload
+    }
+}
+
+/// The server's answer to a push.
+public struct Ack: Equatable, Sendable {
+    public enum Status: UInt8, Sendable {
+        case applied = 0
+        case refused = 1
+    }
+
+    /// The parameters' version after this push (unchanged when refused).
+    public var newVersion: UInt64
+    /// Versions applied between the push's base version and its arrival.
+    public var staleness: UInt64
+    public var status: Status
+    /// Why it was refused or down-weighted; empty otherwise.
+    public var reason: String
+
+    public init(newVersion: UInt64, staleness: UInt64, status: Status, reason: String = "") {
+        self.newVersion = newVersion
+        self.staleness = staleness
+        self.status = status
+        self.reason = reason
+    }
+}

@@ -1,0 +1,171 @@
+import NIOCore
+import NIOPosix
+
+/// Why a client call failed.
+public enum PSClientError: Error, Equatable, CustomStringConvertible {
+    /// The server refused the handshake.
+    case refused(String)
+    /// The server answered a request with an error message.
+    case server(String)
+    /// The server sent a message that does not answer the request.
+    case unexpected(expected: String, got: MessageType)
+    /// The connection closed before the answer arrived.
+    case connectionClosed
+    /// A bad argument (for example a client name over 64 bytes).
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .refused(let why): return "parameter server refused the connection: \(why)"
+        case .server(let why): return "parameter server error: \(why)"
+        case .unexpected(let expected, let got): return "expected \(expected) from the parameter server, got \(got)"
+        case .connectionClosed: return "connection to the parameter server closed"
+        case .invalidArgument(let why): return why
+        }
+    }
+}
+
+/// A connection to the parameter server: connect and authenticate, then pull, push, bye.
+/// Requests are answered in order; reconnecting is the caller's business.
+public final class PSClient: Sendable {
+    private let channel: any Channel
+    /// What the server said when it admitted us.
+    public let welcome: Welcome
+    public let runID: UInt64
+
+    /// Connects and runs the handshake.
+    /// - Throws: `PSClientError.refused` for a wrong token or unknown run, NIO connect errors.
+    public static func connect(
+        host: String, port: Int, token: SharedToken, clientName: String, runID: UInt64,
+        maximumPayload: Int = FrameFormat.defaultMaximumPayload,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> PSClient {
+        let nameBytes = clientName.utf8.count
+        guard (1...Message.Limits.clientName).contains(nameBytes) else {
+            throw PSClientError.invalidArgument("client name must be 1–\(Message.Limits.clientName) bytes, got \(nameBytes)")
+        }
+        let limits = FrameLimits(maximumPayload: maximumPayload)
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try addProtocolHandlers(to: channel, limits: limits)
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler())
+                }
+            }
+            .connect(host: host, port: port).get()
+        do {
+            let welcome = try await handshake(channel, token: token, clientName: clientName, runID: runID)
+            limits.allowBulk()
+            return PSClient(channel: channel, welcome: welcome, runID: runID)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    private init(channel: any Channel, welcome: Welcome, runID: UInt64) {
+        self.channel = channel
+        self.welcome = welcome
+        self.runID = runID
+    }
+
+    private static func handshake(_ channel: any Channel, token: SharedToken, clientName: String,
+                                  runID: UInt64) async throws -> Welcome {
+        let hello = Hello(clientName: clientName, runID: runID)
+        guard case .challenge(let nonce) = try await request(.hello(hello), on: channel, expecting: "challenge") else {
+            throw PSClientError.connectionClosed
+        }
+        let mac = HandshakeAuth.mac(token: token, nonce: nonce, clientName: clientName)
+        switch try await request(.auth(mac: mac), on: channel, expecting: "welcome") {
+        case .welcome(let welcome): return welcome
+        case let other: throw PSClientError.unexpected(expected: "welcome", got: other.type)
+        }
+    }
+
+    /// The parameters, or `unchanged` when `sinceVersion` is current.
+    public func pull(sinceVersion: UInt64 = Pull.none) async throws -> Params {
+        switch try await Self.request(.pull(Pull(runID: runID, sinceVersion: sinceVersion)), on: channel, expecting: "params") {
+        case .params(let params): return params
+        case let other: throw PSClientError.unexpected(expected: "params", got: other.type)
+        }
+    }
+
+    /// Pushes an encoded gradient; the ack says whether it was applied.
+    public func push(baseVersion: UInt64, sampleCount: UInt32, loss: Float, codecName: String,
+                     payload: [UInt8]) async throws -> Ack {
+        let push = Push(runID: runID, baseVersion: baseVersion, sampleCount: sampleCount, loss: loss,
+                        codecName: codecName, payload: channel.allocator.buffer(bytes: payload))
+        switch try await Self.request(.push(push), on: channel, expecting: "ack") {
+        case .ack(let ack): return ack
+        case let other: throw PSClientError.unexpected(expected: "ack", got: other.type)
+        }
+    }
+
+    /// Says goodbye and closes the connection.
+    public func bye() async {
+        try? await channel.writeAndFlush(ClientRequest(message: .bye, answer: nil))
+        try? await channel.close()
+    }
+
+    /// Closes without a goodbye.
+    public func close() async { try? await channel.close() }
+
+    /// Sends a request and waits for its answer; `refused` and `error` become errors.
+    private static func request(_ message: Message, on channel: any Channel, expecting: String) async throws -> Message {
+        let answer = channel.eventLoop.makePromise(of: Message.self)
+        channel.writeAndFlush(ClientRequest(message: message, answer: answer), promise: nil)
+        switch try await answer.futureResult.get() {
+        case .refused(let reason): throw PSClientError.refused(reason)
+        case .error(let reason): throw PSClientError.server(reason)
+        case let reply: return reply
+        }
+    }
+}
+
+/// A message and the promise its answer fulfils (nil when none is expected).
+struct ClientRequest {
+    var message: Message
+    var answer: EventLoopPromise<Message>?
+}
+
+/// Matches answers to requests in order; fails waiting requests when the connection breaks.
+final class RequestHandler: ChannelDuplexHandler {
+    typealias InboundIn = Message
+    typealias OutboundIn = ClientRequest
+    typealias OutboundOut = Message
+
+    private var waiting = CircularBuffer<EventLoopPromise<Message>>()
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let answer = request.answer { waiting.append(answer) }
+        context.write(wrapOutboundOut(request.message), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = unwrapInboundIn(data)
+        if let answer = waiting.popFirst() {
+            answer.succeed(message)
+        } else if case .error = message {
+            // An unsolicited error precedes the server closing the connection.
+            failAll(PSClientError.connectionClosed)
+        } else {
+            context.fireErrorCaught(PSClientError.unexpected(expected: "nothing", got: message.type))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(PSClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    private func failAll(_ error: any Error) {
+        while let answer = waiting.popFirst() { answer.fail(error) }
+    }
+}

@@ -1,0 +1,121 @@
+import NIOCore
+import Testing
+@testable import Wire
+
+@Suite struct FrameTests {
+    static let allMessages: [Message] = [
+        .hello(Hello(clientName: "worker-é1", runID: 7)),
+        .challenge(nonce: Array(0..<32)),
+        .auth(mac: Array(repeating: 9, count: 32)),
+        .welcome(Welcome(runID: 7, currentVersion: 12, parameterCount: 23_643_329, codecName: "topk+fp16+zstd")),
+        .refused(reason: "wrong token"),
+        .pull(Pull(runID: 7, sinceVersion: 3)),
+        .params(Params(version: 4, encoding: .fp32Zstd, payload: ByteBuffer(bytes: [1, 2, 3]))),
+        .params(Params(version: 4, encoding: .unchanged, payload: ByteBuffer())),
+        .push(Push(runID: 7, baseVersion: 3, sampleCount: 32, loss: 1.25, codecName: "fp32+zstd",
+                   payload: ByteBuffer(bytes: [5, 6]))),
+        .ack(Ack(newVersion: 5, staleness: 1, status: .refused, reason: "too stale")),
+        .bye,
+        .error(reason: "boom"),
+    ]
+
+    /// Encodes a message into wire bytes as the pipeline would.
+    static func wireBytes(_ message: Message) throws -> ByteBuffer {
+        var out = ByteBuffer()
+        try FrameEncoder().encode(data: message.frame(), out: &out)
+        return out
+    }
+
+    private func bulkLimits() -> FrameLimits {
+        let limits = FrameLimits(maximumPayload: 1 << 20)
+        limits.allowBulk()
+        return limits
+    }
+
+    @Test func everyMessageRoundTrips() throws {
+        for message in Self.allMessages {
+            var bytes = try Self.wireBytes(message)
+            let frame = try #require(try FrameDecoder.parse(&bytes, limits: bulkLimits()))
+            #expect(try Message(frame: frame) == message)
+            #expect(bytes.readableBytes == 0)
+        }
+    }
+
+    @Test func partialFramesWaitForMoreBytes() throws {
+        let whole = try Self.wireBytes(Self.allMessages[3])
+        for cut in 0..<whole.readableBytes {
+            var part = whole.getSlice(at: 0, length: cut)!
+            #expect(try FrameDecoder.parse(&part, limits: bulkLimits()) == nil)
+        }
+    }
+
+    @Test func badHeadersAreRefused() throws {
+        var garbage = ByteBuffer(bytes: Array("GET / HTTP/1.1\r\n".utf8))
+        #expect(throws: WireError.badMagic(Array("GET ".utf8))) { try FrameDecoder.parse(&garbage, limits: bulkLimits()) }
+        var early = ByteBuffer(bytes: [0x43, 0x00])  // "C" then wrong: refused before the header is complete
+        #expect(throws: WireError.self) { try FrameDecoder.parse(&early, limits: bulkLimits()) }
+        let good = try Self.wireBytes(.bye)
+        func patched(_ index: Int, _ value: UInt8) -> ByteBuffer {
+            var b = good
+            b.setInteger(value, at: index)
+            return b
+        }
+        var version = patched(4, 9), type = patched(5, 200), flags = patched(6, 1)
+        #expect(throws: WireError.unsupportedVersion(9)) { try FrameDecoder.parse(&version, limits: bulkLimits()) }
+        #expect(throws: WireError.unknownMessageType(200)) { try FrameDecoder.parse(&type, limits: bulkLimits()) }
+        #expect(throws: WireError.unknownFlags(1)) { try FrameDecoder.parse(&flags, limits: bulkLimits()) }
+    }
+
+    @Test func lengthLimitsApplyBeforeBuffering() throws {
+        func header(_ type: MessageType, length: UInt32) -> ByteBuffer {
+            var b = ByteBuffer(bytes: FrameFormat.magic)
+            b.writeInteger(FrameFormat.version)
+            b.writeInteger(type.rawValue)
+            b.writeInteger(UInt8(0))
+            b.writeInteger(length, endianness: .big)
+            return b
+        }
+        let closed = FrameLimits(maximumPayload: 1 << 20)
+        var control = header(.hello, length: 5000)
+        #expect(throws: WireError.frameTooLarge(type: .hello, length: 5000, limit: 4096)) {
+            try FrameDecoder.parse(&control, limits: closed)
+        }
+        var early = header(.push, length: 10)
+        #expect(throws: WireError.bulkBeforeAuthentication(.push)) { try FrameDecoder.parse(&early, limits: closed) }
+        var big = header(.push, length: (1 << 20) + 1)
+        #expect(throws: WireError.frameTooLarge(type: .push, length: (1 << 20) + 1, limit: 1 << 20)) {
+            try FrameDecoder.parse(&big, limits: bulkLimits())
+        }
+    }
+
+    @Test func malformedPayloadsThrowNamingTheField() throws {
+        // Every truncation of every fixed-layout message payload throws.
+        for message in Self.allMessages where !message.type.isBulk && message != .bye {
+            let frame = message.frame()
+            for cut in 0..<frame.payload.readableBytes {
+                let short = Frame(type: frame.type, payload: frame.payload.getSlice(at: 0, length: cut)!)
+                #expect(throws: WireError.self) { try Message(frame: short) }
+            }
+            var long = frame
+            long.payload.writeInteger(UInt8(0))
+            #expect(throws: WireError.self) { try Message(frame: long) }
+        }
+        var badUTF8 = ByteBuffer()
+        badUTF8.writeInteger(UInt16(2), endianness: .big)
+        badUTF8.writeBytes([0xC3, 0x28])
+        #expect(throws: WireError.malformed(type: .error, why: "reason is not valid UTF-8")) {
+            try Message(frame: Frame(type: .error, payload: badUTF8))
+        }
+        var hugeName = ByteBuffer(bytes: [1, 0, 0, 0, 0, 0, 0, 0, 7])
+        hugeName.writeInteger(UInt16(65_000), endianness: .big)
+        #expect(throws: WireError.self) { try Message(frame: Frame(type: .hello, payload: hugeName)) }
+    }
+
+    @Test func longReasonsAreCutNotFatal() throws {
+        let reason = String(repeating: "é", count: 1000)  // 2000 bytes of UTF-8
+        let decoded = try Message(frame: Message.refused(reason: reason).frame())
+        guard case .refused(let cut) = decoded else { Issue.record("not refused"); return }
+        #expect(cut.utf8.count <= Message.Limits.reason)
+        #expect(reason.hasPrefix(cut))
+    }
+}

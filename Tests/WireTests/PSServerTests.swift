@@ -1,0 +1,177 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+@testable import Wire
+
+/// An in-memory parameter server: enough to exercise the protocol, not the training logic.
+private final class ArenaDelegate: ParameterServerDelegate {
+    struct State { var arena: [Float]; var version: UInt64 = 0 }
+    let state: NIOLockedValueBox<State>
+    let runID: UInt64 = 3
+
+    init(count: Int) { state = NIOLockedValueBox(State(arena: (0..<count).map { Float($0) })) }
+
+    func welcome(_ hello: Hello) async throws -> Welcome {
+        guard hello.runID == runID else { throw PSClientError.invalidArgument("no run \(hello.runID)") }
+        return state.withLockedValue {
+            Welcome(runID: runID, currentVersion: $0.version, parameterCount: UInt64($0.arena.count), codecName: "fp32+zstd")
+        }
+    }
+
+    func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
+        let (arena, version) = state.withLockedValue { ($0.arena, $0.version) }
+        if pull.sinceVersion == version { return Params(version: version, encoding: .unchanged, payload: ByteBuffer()) }
+        let bytes = try FP32ZstdCodec().encode(arena, layout: [arena.count])
+        return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
+    }
+
+    func handlePush(_ push: Push, from client: Hello) async throws -> Ack {
+        let codec = try GradientCodecs.named(push.codecName)
+        let count = state.withLockedValue { $0.arena.count }
+        var gradient = [Float](repeating: 0, count: count)
+        try codec.decode(Array(buffer: push.payload), into: &gradient)
+        return state.withLockedValue { s in
+            for i in 0..<count { s.arena[i] += gradient[i] }
+            s.version += 1
+            return Ack(newVersion: s.version, staleness: s.version - 1 - push.baseVersion, status: .applied)
+        }
+    }
+}
+
+/// A bare TCP connection that sends raw bytes and collects whatever comes back until the
+/// server closes it (or a 10 s guard closes it, which the test then reports).
+private final class RawPeer: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let received = NIOLockedValueBox(ByteBuffer())
+    let timedOut = NIOLockedValueBox(false)
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        received.withLockedValue { $0.writeBuffer(&bytes) }
+    }
+
+    /// Sends `bytes`, waits for the server to close, returns the frames it sent.
+    static func exchange(port: Int, bytes: [UInt8]) async throws -> (messages: [Message], timedOut: Bool) {
+        let peer = RawPeer()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { $0.pipeline.addHandler(peer) }
+            .connect(host: "127.0.0.1", port: port).get()
+        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(10)) {
+            peer.timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        try await channel.closeFuture.get()
+        guardTask.cancel()
+        var buffer = peer.received.withLockedValue { $0 }
+        let limits = FrameLimits()
+        var messages: [Message] = []
+        while let frame = try FrameDecoder.parse(&buffer, limits: limits) { messages.append(try Message(frame: frame)) }
+        return (messages, peer.timedOut.withLockedValue { $0 })
+    }
+}
+
+@Suite struct PSServerTests {
+    let token = try! SharedToken("cluster-token")
+
+    /// Runs `body` against a live server on 127.0.0.1 with a free port.
+    private func withServer(_ body: (Int, ArenaDelegate) async throws -> Void) async throws {
+        let delegate = ArenaDelegate(count: 1000)
+        var configuration = PSServerConfiguration(token: token, port: 0)
+        configuration.maximumPayload = 1 << 16
+        var logger = Logger(label: "test.ps")
+        logger.logLevel = .critical
+        let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
+        let serving = Task { try await server.run() }
+        do {
+            try await body(server.port, delegate)
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+        try await serving.value
+    }
+
+    private func connect(_ port: Int, token: SharedToken? = nil, run: UInt64 = 3) async throws -> PSClient {
+        try await PSClient.connect(host: "127.0.0.1", port: port, token: token ?? self.token,
+                                   clientName: "worker-a", runID: run, maximumPayload: 1 << 16)
+    }
+
+    @Test func clientPullsAndPushes() async throws {
+        try await withServer { port, delegate in
+            let client = try await connect(port)
+            #expect(client.welcome == Welcome(runID: 3, currentVersion: 0, parameterCount: 1000, codecName: "fp32+zstd"))
+            let params = try await client.pull()
+            var arena = [Float](repeating: 0, count: 1000)
+            try FP32ZstdCodec().decode(Array(buffer: params.payload), into: &arena)
+            #expect(arena == (0..<1000).map { Float($0) })
+            #expect(try await client.pull(sinceVersion: 0).encoding == .unchanged)
+
+            let gradient = [Float](repeating: 0.5, count: 1000)
+            let codec = try GradientCodecs.named("topk+fp16+zstd", k: 0.01)
+            let payload = try codec.encode(gradient, layout: [400, 600])
+            let ack = try await client.push(baseVersion: 0, sampleCount: 32, loss: 2.5, codecName: codec.name, payload: payload)
+            #expect(ack == Ack(newVersion: 1, staleness: 0, status: .applied))
+            // Top-1 % of two tensors: 4 + 6 entries of 0.5 arrived.
+            let total = delegate.state.withLockedValue { $0.arena.reduce(0, +) }
+            #expect(total == Float(999 * 1000 / 2) + 10 * 0.5)
+            let after = try await client.pull(sinceVersion: 0)
+            #expect(after.version == 1 && after.encoding == .fp32Zstd)
+            await client.bye()
+        }
+    }
+
+    @Test func wrongTokenAndUnknownRunAreRefused() async throws {
+        try await withServer { port, _ in
+            await #expect(throws: PSClientError.refused("authentication failed for client 'worker-a': wrong token")) {
+                try await connect(port, token: try SharedToken("guess"))
+            }
+            await #expect(throws: PSClientError.self) { try await connect(port, run: 99) }
+            let good = try await connect(port)
+            #expect(try await good.pull().version == 0)
+            await good.bye()
+        }
+    }
+
+    @Test func garbageAndOversizedFramesCloseOnlyThatConnection() async throws {
+        try await withServer { port, _ in
+            let good = try await connect(port)
+            let garbage = try await RawPeer.exchange(port: port, bytes: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            #expect(!garbage.timedOut)
+            #expect(garbage.messages.count == 1)  // the error naming the bad magic
+
+            var oversized = FrameFormat.magic + [FrameFormat.version, MessageType.hello.rawValue, 0]
+            oversized += [0x00, 0x10, 0x00, 0x00]  // 1 MiB hello: over the 4 KiB control limit
+            let big = try await RawPeer.exchange(port: port, bytes: oversized)
+            #expect(!big.timedOut)
+            if case .error(let reason) = big.messages.first { #expect(reason.contains("exceeds the limit")) }
+            else { Issue.record("expected an error frame, got \(big.messages)") }
+
+            // The connection opened before, and a new one, still work.
+            #expect(try await good.pull().version == 0)
+            let second = try await connect(port)
+            #expect(try await second.pull(sinceVersion: 0).encoding == .unchanged)
+            await good.bye()
+            await second.bye()
+        }
+    }
+
+    @Test func messageBeforeAuthenticationIsRefused() async throws {
+        try await withServer { port, _ in
+            var bytes = ByteBuffer()
+            try FrameEncoder().encode(data: Message.pull(Pull(runID: 3)).frame(), out: &bytes)
+            let reply = try await RawPeer.exchange(port: port, bytes: Array(buffer: bytes))
+            #expect(!reply.timedOut)
+            #expect(reply.messages == [.refused(reason: "pull before authentication")])
+            // A push frame before authentication is refused by the framing layer itself.
+            var push = FrameFormat.magic + [FrameFormat.version, MessageType.push.rawValue, 0, 0, 0, 0, 8]
+            push += [UInt8](repeating: 0, count: 8)
+            let early = try await RawPeer.exchange(port: port, bytes: push)
+            #expect(!early.timedOut)
+            #expect(early.messages == [.error(reason: "push frame before authentication")])
+        }
+    }
+}
