@@ -40,7 +40,11 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS", "CZstd"]),
         .target(
             name: "Store",
-            dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
 
         .target(
             name: "CommandLineSupport",
