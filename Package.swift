@@ -43,7 +43,11 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
         .target(
             name: "Store",
-            dependencies: ["CPQ", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .target(
             name: "Wire",
             dependencies: [
@@ -53,6 +57,23 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .target(name: "Training", dependencies: ["Engine", "TextImages", "Store", "Wire"]),
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "Training", "Inference", "Store", "Wire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Training", "Store", "Wire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
         .target(
@@ -75,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "crnn-worker",
             dependencies: [
-                "Store", "CommandLineSupport",
+                "Store", "Worker", "Wire", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,6 +106,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport"]),
         .testTarget(
             name: "WireTests",
             dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")]),

@@ -14,5 +14,246 @@ CREATE TYPE run_state AS ENUM ('queued', 'running', 'paused', 'completed', 'fail
 -- running   -> completed | available (lease expired or given back, attempt + 1) | failed
 CREATE TYPE shard_state AS ENUM ('available', 'running', 'completed', 'failed');
 """##),
+        Migration(version: 2, name: "runs", sql: ##"""
+-- Runs and their audit trail. A run is one training job: its config, its alphabet, and where its
+-- parameter server listens. Moves between states are made by RunStore (Swift RunLifecycle says
+-- which moves are legal) and each one leaves a row in run_events.
+
+CREATE TABLE runs (
+    id              bigserial PRIMARY KEY,
+    name            text        NOT NULL,
+    state           run_state   NOT NULL DEFAULT 'queued',
+    -- Higher first; among equals the older run goes first.
+    priority        integer     NOT NULL DEFAULT 0,
+    -- The config file as the user wrote it (comments included), for humans.
+    config_yaml     text        NOT NULL,
+    -- The `--set key=value` overrides given at submit time, applied on top of config_yaml.
+    config_overrides text[]     NOT NULL DEFAULT '{}',
+    -- The effective config with every default filled in (RunConfig as JSON): what the
+    -- coordinator and workers read, and what SQL queries filter on (hyperparameters->'optimizer'->>'lr').
+    hyperparameters jsonb       NOT NULL,
+    seed            bigint      NOT NULL,
+    -- Preset name or absolute file path of the alphabet, as configured.
+    charset_name    text        NOT NULL,
+    -- The resolved alphabet, class i+1 = charset[i] (class 0 is the CTC blank), so a run always
+    -- decodes with its own alphabet even after fonts or files change. Filled at submit time from a
+    -- charset file, or by the coordinator when it resolves a preset, before any shard is handed out.
+    charset         text[],
+    -- host:port of the run's parameter server, published by the coordinator that runs it.
+    ps_address      text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    started_at      timestamptz,
+    finished_at     timestamptz,
+    -- Why the run failed (or was cancelled, when a reason was given).
+    error           text
+);
+COMMENT ON TABLE runs IS 'One training job each: config, alphabet, state, parameter-server address.';
+COMMENT ON COLUMN runs.hyperparameters IS 'Effective config (all defaults filled) as JSON; query it with ->, ->>.';
+COMMENT ON COLUMN runs.charset IS 'Resolved alphabet: class i+1 is charset[i], class 0 the CTC blank.';
+COMMENT ON COLUMN runs.ps_address IS 'host:port of the parameter server, set by the coordinator.';
+
+-- The scheduler's question: which runs are waiting or running, by priority.
+CREATE INDEX runs_by_state_priority ON runs (state, priority DESC, id);
+
+-- Audit trail: one row per state change (submit included), with who made it and why.
+CREATE TABLE run_events (
+    id         bigserial   PRIMARY KEY,
+    run_id     bigint      NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    time       timestamptz NOT NULL DEFAULT now(),
+    -- NULL for the submit event, which creates the run.
+    from_state run_state,
+    to_state   run_state   NOT NULL,
+    -- Who: 'crnnctl@host', 'coordinator@host', 'rescuer', ...
+    actor      text        NOT NULL,
+    detail     text
+);
+COMMENT ON TABLE run_events IS 'Audit trail of run state changes: from, to, who, why.';
+CREATE INDEX run_events_by_run ON run_events (run_id, time);
+"""##),
+        Migration(version: 3, name: "workers_and_shards", sql: ##"""
+-- Workers and the shard queue. A shard is a unit of training work: (run, epoch, index) with the
+-- seed that regenerates its synthetic samples bit for bit, or a slice of a dataset manifest.
+--
+-- Shard states (who moves them, see Swift ShardLease):
+--   available -> running    a worker claims it with a lease (ShardQueue.claim)
+--   running   -> completed  its lease owner completes it, with its final metrics, in one transaction
+--   running   -> available  the owner gives it back, or the rescuer finds its lease expired (attempt + 1)
+--   running   -> failed     the rescuer or the owner fails it once attempt reaches max_attempts
+
+CREATE TABLE workers (
+    id             bigserial   PRIMARY KEY,
+    -- Human-chosen or host-derived name; not unique (a restarted worker registers anew).
+    name           text        NOT NULL,
+    host           text        NOT NULL,
+    pid            integer     NOT NULL,
+    threads        integer     NOT NULL,
+    -- crnn-cluster version of the worker binary.
+    version        text        NOT NULL,
+    started_at     timestamptz NOT NULL DEFAULT now(),
+    -- Renewed by WorkerRegistry.heartbeat, together with the worker's leases.
+    last_heartbeat timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE workers IS 'Every worker process that registered: who, where, and when it last said it was alive.';
+
+CREATE TABLE shards (
+    id               bigserial   PRIMARY KEY,
+    run_id           bigint      NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    epoch            integer     NOT NULL,
+    index            integer     NOT NULL,
+    -- Seed of this shard's sample stream (synthetic rendering, or the shuffle of a dataset slice).
+    seed             bigint      NOT NULL,
+    -- For dataset runs: the rows [slice_start, slice_start + slice_count) of labels.tsv; NULL for synthetic.
+    slice_start      integer,
+    slice_count      integer,
+    sample_count     integer     NOT NULL CHECK (sample_count > 0),
+    state            shard_state NOT NULL DEFAULT 'available',
+    -- Failed attempts so far (expired leases and reported failures); a give-back does not count.
+    attempt          integer     NOT NULL DEFAULT 0,
+    max_attempts     integer     NOT NULL DEFAULT 3 CHECK (max_attempts > 0),
+    -- The worker holding the lease while running; the one that completed it afterwards.
+    lease_owner      bigint      REFERENCES workers (id),
+    lease_expires_at timestamptz,
+    claimed_at       timestamptz,
+    completed_at     timestamptz,
+    -- The last failure's reason (lease expired, or what the worker reported).
+    error            text,
+    UNIQUE (run_id, epoch, index),
+    CHECK ((slice_start IS NULL) = (slice_count IS NULL)),
+    CHECK (state <> 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+);
+COMMENT ON TABLE shards IS 'The work queue: one row per (run, epoch, index), claimed with a lease.';
+COMMENT ON COLUMN shards.attempt IS 'Failed attempts so far; the shard fails once attempt reaches max_attempts.';
+COMMENT ON COLUMN shards.lease_owner IS 'workers.id holding the lease (running) or that completed the shard.';
+
+-- The claim query walks this in (epoch, index) order for one run. Partial, so it stays as small
+-- as the remaining work and completed shards cost nothing.
+CREATE INDEX shards_claimable ON shards (run_id, epoch, index) WHERE state = 'available';
+-- The rescuer's question: which leases have expired.
+CREATE INDEX shards_leased ON shards (lease_expires_at) WHERE state = 'running';
+"""##),
+        Migration(version: 4, name: "metrics", sql: ##"""
+-- Metrics are plain rows, one value each, so any question is a SELECT. Names in use (Swift
+-- MetricName): train_loss, val_accuracy, val_loss, samples (samples trained in the reporting
+-- interval: throughput is their sum over time), lr, staleness.
+
+CREATE TABLE metrics (
+    run_id    bigint           NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    -- Parameter version (optimizer updates applied) the value refers to.
+    step      bigint           NOT NULL,
+    time      timestamptz      NOT NULL DEFAULT now(),
+    -- The reporting worker; NULL for values computed by the coordinator (validation).
+    worker_id bigint           REFERENCES workers (id),
+    name      text             NOT NULL,
+    value     double precision NOT NULL
+);
+COMMENT ON TABLE metrics IS 'One measured value per row: (run, step, time, worker or NULL, name, value).';
+
+-- Every per-run question names a metric and wants it by step (curves, latest value, best value).
+CREATE INDEX metrics_by_run_name_step ON metrics (run_id, name, step);
+"""##),
+        Migration(version: 5, name: "checkpoints", sql: ##"""
+-- Checkpoints: the bytes of a checkpoint file, chunked so no single value approaches bytea's
+-- 1 GB limit and a fetch can stream, with the metrics they were taken at and a SHA-256 of the
+-- whole file to detect damage.
+
+CREATE TABLE checkpoints (
+    id         bigserial   PRIMARY KEY,
+    run_id     bigint      NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step       bigint      NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- 'best': kept while among the run's best k by val_accuracy; 'latest': only the newest is kept.
+    kind       text        NOT NULL CHECK (kind IN ('best', 'latest')),
+    -- Snapshot of the metrics when it was taken, e.g. {"val_accuracy": 0.91, "train_loss": 0.3}.
+    metrics    jsonb       NOT NULL DEFAULT '{}',
+    -- Size in bytes and lowercase hex SHA-256 of the whole file (all chunks in order).
+    size       bigint      NOT NULL CHECK (size >= 0),
+    sha256     text        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$')
+);
+COMMENT ON TABLE checkpoints IS 'Checkpoint files of a run (bytes in checkpoint_chunks) with their metrics.';
+CREATE INDEX checkpoints_by_run ON checkpoints (run_id, step);
+
+CREATE TABLE checkpoint_chunks (
+    checkpoint_id bigint  NOT NULL REFERENCES checkpoints (id) ON DELETE CASCADE,
+    -- 0, 1, 2, ... in file order.
+    seq           integer NOT NULL,
+    bytes         bytea   NOT NULL,
+    PRIMARY KEY (checkpoint_id, seq)
+);
+COMMENT ON TABLE checkpoint_chunks IS 'Checkpoint bytes, in pieces of at most 8 MiB, in seq order.';
+-- Checkpoint payloads are already zstd-compressed: store them out of line without TOAST's
+-- compression attempt, which would only burn CPU.
+ALTER TABLE checkpoint_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL;
+"""##),
+        Migration(version: 6, name: "views", sql: ##"""
+-- Views for `psql`: how is run 7 doing, what are its curves, which checkpoint is its best.
+
+-- One row per run. progress = completed / total shards; throughput = samples reported in the
+-- last minute / 60; active workers = distinct holders of an unexpired lease on the run's shards.
+CREATE VIEW run_summary AS
+SELECT r.id AS run,
+       r.name,
+       r.state,
+       r.priority,
+       s.completed AS shards_completed,
+       s.total AS shards_total,
+       round(100.0 * s.completed / nullif(s.total, 0), 1) AS progress_pct,
+       s.failed AS shards_failed,
+       (SELECT m.value FROM metrics m
+         WHERE m.run_id = r.id AND m.name = 'train_loss'
+         ORDER BY m.step DESC, m.time DESC LIMIT 1) AS train_loss,
+       (SELECT max(m.value) FROM metrics m
+         WHERE m.run_id = r.id AND m.name = 'val_accuracy') AS best_val_accuracy,
+       (SELECT round((coalesce(sum(m.value), 0) / 60.0)::numeric, 1) FROM metrics m
+         WHERE m.run_id = r.id AND m.name = 'samples'
+           AND m.time > now() - interval '1 minute') AS samples_per_s,
+       s.active_workers,
+       r.created_at,
+       r.started_at,
+       r.finished_at,
+       r.error
+  FROM runs r
+  CROSS JOIN LATERAL (
+        SELECT count(*) AS total,
+               count(*) FILTER (WHERE sh.state = 'completed') AS completed,
+               count(*) FILTER (WHERE sh.state = 'failed') AS failed,
+               count(DISTINCT sh.lease_owner)
+                   FILTER (WHERE sh.state = 'running' AND sh.lease_expires_at > now()) AS active_workers
+          FROM shards sh
+         WHERE sh.run_id = r.id) s;
+COMMENT ON VIEW run_summary IS 'One row per run: state, shard progress, latest train loss, best validation accuracy, samples/s over the last minute, active workers.';
+
+-- Metrics with the run's and worker's names, for plotting and ad-hoc queries.
+CREATE VIEW run_metrics AS
+SELECT m.run_id AS run,
+       r.name AS run_name,
+       m.step,
+       m.time,
+       m.name,
+       m.value,
+       m.worker_id AS worker,
+       w.name AS worker_name
+  FROM metrics m
+  JOIN runs r ON r.id = m.run_id
+  LEFT JOIN workers w ON w.id = m.worker_id;
+COMMENT ON VIEW run_metrics IS 'Every metric row with its run and worker names.';
+
+-- The best checkpoint of each run: highest val_accuracy in its metrics snapshot, newest on ties
+-- (a run without validation yet gets its newest checkpoint).
+CREATE VIEW best_checkpoints AS
+SELECT DISTINCT ON (c.run_id)
+       c.run_id AS run,
+       r.name AS run_name,
+       c.id AS checkpoint,
+       c.step,
+       c.kind,
+       (c.metrics ->> 'val_accuracy')::double precision AS val_accuracy,
+       c.size,
+       c.sha256,
+       c.created_at
+  FROM checkpoints c
+  JOIN runs r ON r.id = c.run_id
+ ORDER BY c.run_id, (c.metrics ->> 'val_accuracy')::double precision DESC NULLS LAST, c.step DESC, c.id DESC;
+COMMENT ON VIEW best_checkpoints IS 'One row per run: its checkpoint with the highest val_accuracy.';
+"""##),
     ]
 }

@@ -1,0 +1,204 @@
+import Foundation
+
+/// Checkpoint files in PostgreSQL: bytes in `checkpoint_chunks` (8 MiB pieces), the file's size
+/// and SHA-256 in `checkpoints`, with the metrics it was taken at. Fetching re-hashes the stored
+/// chunks and refuses a damaged checkpoint; retention keeps the best k and the latest.
+///
+/// The SHA-256 is PostgreSQL's `sha256()` over the chunks as stored, so it detects damage at rest
+/// (the threat here); bytes in transit are covered by TCP and the checkpoint format's own checksum.
+public struct CheckpointStore {
+    public enum Kind: String, Codable, CaseIterable, Sendable {
+        /// Kept while among the run's best k by validation accuracy.
+        case best
+        /// Only the newest is kept.
+        case latest
+    }
+
+    public enum Selector: Equatable, Sendable {
+        case best, latest
+        case step(Int64)
+    }
+
+    public struct Record: Codable, Equatable, Sendable {
+        public let id: Int64
+        public let run: Int64
+        public let step: Int64
+        public let kind: Kind
+        public let createdAt: String
+        /// JSON object, e.g. {"val_accuracy": 0.91}.
+        public let metrics: String
+        public let size: Int
+        public let sha256: String
+    }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case notFound(run: Int64, Selector)
+        case damaged(checkpoint: Int64, expectedSHA256: String, actualSHA256: String, expectedSize: Int, actualSize: Int)
+
+        public var description: String {
+            switch self {
+            case .notFound(let run, let selector):
+                let what: String
+                switch selector {
+                case .best: what = "no best checkpoint"
+                case .latest: what = "no checkpoint"
+                case .step(let step): what = "no checkpoint at step \(step)"
+                }
+                return "run \(run) has \(what)"
+            case .damaged(let id, let expected, let actual, let expectedSize, let actualSize):
+                return "checkpoint \(id) is damaged in the database: recorded SHA-256 \(expected) (\(expectedSize) bytes), "
+                    + "stored chunks hash to \(actual) (\(actualSize) bytes)"
+            }
+        }
+    }
+
+    /// 8 MiB: far below bytea's 1 GB limit and libpq's comfort, large enough that a 95 MB
+    /// checkpoint is a dozen rows.
+    public static let defaultChunkSize = 8 << 20
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    /// The hash of a checkpoint's chunks in seq order, as stored. One aggregate, so the server
+    /// never ships the bytes to compute it.
+    static let hashChunks = """
+        SELECT encode(sha256(coalesce(string_agg(bytes, ''::bytea ORDER BY seq), ''::bytea)), 'hex'),
+               coalesce(sum(length(bytes)), 0)
+          FROM checkpoint_chunks WHERE checkpoint_id = $1
+        """
+
+    /// The same aggregate as `hashChunks`, written into the row once the chunks are in.
+    static let recordDigest = """
+        UPDATE checkpoints
+           SET sha256 = (SELECT encode(sha256(string_agg(bytes, ''::bytea ORDER BY seq)), 'hex')
+                           FROM checkpoint_chunks WHERE checkpoint_id = $1)
+         WHERE id = $1
+        """
+
+    static let columns = "id, run_id, step, kind, created_at::text, metrics::text, size, sha256"
+
+    /// Stores `bytes` as a checkpoint of `run` at `step`, in one transaction (a half-written
+    /// checkpoint is never visible).
+    /// - Parameter metrics: the snapshot kept with it (`val_accuracy` ranks the best ones).
+    public func store(
+        run: Int64, step: Int64, kind: Kind, bytes: [UInt8], metrics: [String: Double] = [:],
+        chunkSize: Int = CheckpointStore.defaultChunkSize
+    ) throws -> Record {
+        precondition(chunkSize > 0, "chunk size must be positive")
+        let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]), as: UTF8.self)
+        return try connection.transaction {
+            // The hash is filled in after the chunks are in; the placeholder never leaves the transaction.
+            let inserted = try connection.execute("""
+                INSERT INTO checkpoints (run_id, step, kind, metrics, size, sha256)
+                VALUES ($1, $2, $3, $4::jsonb, $5, repeat('0', 64)) RETURNING id
+                """, [run, step, kind.rawValue, metricsJSON, bytes.count])
+            guard let id = try inserted.int(0, 0).map(Int64.init) else {
+                throw PostgresError(.protocolMismatch, "INSERT INTO checkpoints returned no id")
+            }
+            var seq = 0
+            var offset = 0
+            repeat {
+                let end = min(offset + chunkSize, bytes.count)
+                try connection.execute(
+                    "INSERT INTO checkpoint_chunks (checkpoint_id, seq, bytes) VALUES ($1, $2, $3)",
+                    [id, seq, Array(bytes[offset..<end])])
+                seq += 1
+                offset = end
+            } while offset < bytes.count
+            try connection.execute(Self.recordDigest, [id])
+            guard let stored = try record(where: "id = $1", [id]).first else {
+                throw PostgresError(.protocolMismatch, "checkpoint \(id) vanished inside its own transaction")
+            }
+            return stored
+        }
+    }
+
+    /// A run's checkpoints, oldest step first.
+    public func list(run: Int64) throws -> [Record] {
+        try record(where: "run_id = $1 ORDER BY step, id", [run])
+    }
+
+    /// The checkpoint `selector` names: best = highest val_accuracy (the `best_checkpoints` view),
+    /// latest = highest step, step N = the newest taken at N.
+    public func find(run: Int64, _ selector: Selector) throws -> Record {
+        let found: [Record]
+        switch selector {
+        case .best:
+            found = try record(where: "id = (SELECT checkpoint FROM best_checkpoints WHERE run = $1)", [run])
+        case .latest:
+            found = try record(where: "run_id = $1 ORDER BY step DESC, id DESC LIMIT 1", [run])
+        case .step(let step):
+            found = try record(where: "run_id = $1 AND step = $2 ORDER BY id DESC LIMIT 1", [run, step])
+        }
+        guard let record = found.first else { throw Failure.notFound(run: run, selector) }
+        return record
+    }
+
+    /// The checkpoint's bytes, after checking the stored chunks still hash to the recorded SHA-256.
+    /// - Throws: `Failure.damaged` when they do not.
+    public func fetch(_ record: Record) throws -> [UInt8] {
+        try verify(record)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(record.size)
+        // One chunk per statement: memory stays at one chunk beyond the result.
+        let count = try connection.execute("SELECT count(*) FROM checkpoint_chunks WHERE checkpoint_id = $1", [record.id])
+        for seq in 0..<(try count.int(0, 0) ?? 0) {
+            let chunk = try connection.execute(
+                "SELECT bytes FROM checkpoint_chunks WHERE checkpoint_id = $1 AND seq = $2", [record.id, seq],
+                binaryResults: true)
+            guard !chunk.isEmpty, let piece = chunk.bytes(0, 0) else {
+                throw Failure.damaged(checkpoint: record.id, expectedSHA256: record.sha256, actualSHA256: "chunk \(seq) missing",
+                                      expectedSize: record.size, actualSize: bytes.count)
+            }
+            bytes += piece
+        }
+        guard bytes.count == record.size else {
+            throw Failure.damaged(checkpoint: record.id, expectedSHA256: record.sha256, actualSHA256: record.sha256,
+                                  expectedSize: record.size, actualSize: bytes.count)
+        }
+        return bytes
+    }
+
+    /// Checks the stored chunks against the recorded size and SHA-256.
+    public func verify(_ record: Record) throws {
+        let hash = try connection.execute(Self.hashChunks, [record.id])
+        let actual = hash.string(0, 0) ?? ""
+        let size = try hash.int(0, 1) ?? 0
+        guard actual == record.sha256, size == record.size else {
+            throw Failure.damaged(checkpoint: record.id, expectedSHA256: record.sha256, actualSHA256: actual,
+                                  expectedSize: record.size, actualSize: size)
+        }
+    }
+
+    /// Keeps the `best` checkpoints of kind best with the highest val_accuracy and (when
+    /// `keepLatest`) the newest of kind latest; deletes the rest with their chunks.
+    /// - Returns: the ids deleted.
+    @discardableResult
+    public func applyRetention(run: Int64, best: Int, keepLatest: Bool) throws -> [Int64] {
+        let deleted = try connection.execute("""
+            DELETE FROM checkpoints WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, kind,
+                           row_number() OVER (
+                               PARTITION BY kind
+                               ORDER BY CASE WHEN kind = 'best' THEN (metrics ->> 'val_accuracy')::float8 END DESC NULLS LAST,
+                                        step DESC, id DESC) AS rank
+                      FROM checkpoints WHERE run_id = $1) ranked
+                 WHERE (kind = 'best' AND rank > $2) OR (kind = 'latest' AND (rank > 1 OR NOT $3)))
+            RETURNING id
+            """, [run, best, keepLatest])
+        return try (0..<deleted.count).compactMap { try deleted.int($0, 0).map(Int64.init) }
+    }
+
+    private func record(where clause: String, _ parameters: [PostgresBindable]) throws -> [Record] {
+        // `clause` is always one of the literals above, never input.
+        let result = try connection.execute("SELECT \(Self.columns) FROM checkpoints WHERE \(clause)", parameters)
+        return try (0..<result.count).map { row in
+            Record(id: Int64(try result.int(row, 0) ?? 0), run: Int64(try result.int(row, 1) ?? 0),
+                   step: Int64(try result.int(row, 2) ?? 0), kind: Kind(rawValue: result.string(row, 3) ?? "") ?? .latest,
+                   createdAt: result.string(row, 4) ?? "", metrics: result.string(row, 5) ?? "{}",
+                   size: try result.int(row, 6) ?? 0, sha256: result.string(row, 7) ?? "")
+        }
+    }
+}

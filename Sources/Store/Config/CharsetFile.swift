@@ -1,0 +1,70 @@
+import Foundation
+
+/// Resolves `charset:`: a preset name, or a file read now (one character per line, the original
+/// project's format) so the run's alphabet is stored with it.
+enum CharsetFile {
+    static func resolve(_ node: ConfigNode, baseDirectory: String) throws -> (CharsetSource, [String]?) {
+        let text = try node.string()
+        if let preset = CharsetSource.Preset(rawValue: text) { return (.preset(preset), nil) }
+        let path = absolute(text, base: baseDirectory)
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+            let presets = CharsetSource.Preset.allCases.map(\.rawValue).joined(separator: ", ")
+            throw node.error(.invalidValue, "'\(text)' is neither a preset (\(presets)) nor a readable UTF-8 file (\(path))")
+        }
+        let characters = try parse(contents, path: path, node: node)
+        return (.file(path), characters)
+    }
+
+    /// One character per line; blank lines are skipped, duplicates and multi-character lines refused.
+    static func parse(_ contents: String, path: String, node: ConfigNode) throws -> [String] {
+        var characters: [String] = []
+        var seen: [String: Int] = [:]
+        // Split on "\n" only: a line may hold a lone "\r"-free space character, which is valid.
+        for (number, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
+            if line.isEmpty { continue }
+            guard line.count == 1 else {
+                throw node.error(.invalidValue, "\(path):\(number + 1): expected one character per line, got '\(line)'")
+            }
+            if let first = seen[line] {
+                throw node.error(.invalidValue, "\(path):\(number + 1): '\(line)' already appears on line \(first)")
+            }
+            seen[line] = number + 1
+            characters.append(line)
+        }
+        guard !characters.isEmpty else { throw node.error(.invalidValue, "\(path) holds no characters") }
+        return characters
+    }
+
+    static func absolute(_ path: String, base: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+        return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path
+    }
+}
+
+/// Resolves `data: {dataset: FOLDER}`: the folder must hold `labels.tsv`; its labelled lines are
+/// counted now so the shards can slice it.
+enum DatasetFolder {
+    static func resolve(_ node: ConfigNode, baseDirectory: String) throws -> DataSource {
+        let path = CharsetFile.absolute(try node.string(), base: baseDirectory)
+        let labels = URL(fileURLWithPath: path).appendingPathComponent("labels.tsv").path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw node.error(.invalidValue, "no such folder: \(path)")
+        }
+        guard let contents = try? String(contentsOfFile: labels, encoding: .utf8) else {
+            throw node.error(.invalidValue, "\(labels) is missing or not UTF-8 (expected one 'image<TAB>label' per line)")
+        }
+        var samples = 0
+        for (number, line) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard line.contains("\t") else {
+                throw node.error(.invalidValue, "\(labels):\(number + 1): expected 'image<TAB>label'")
+            }
+            samples += 1
+        }
+        guard samples > 0 else { throw node.error(.invalidValue, "\(labels) holds no labelled images") }
+        return .dataset(path: path, samples: samples)
+    }
+}

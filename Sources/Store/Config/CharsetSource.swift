@@ -1,0 +1,86 @@
+/// Which alphabet a run recognises: a named preset (resolved against the installed fonts by the
+/// TextImages module) or a file with one character per line (the original project's format).
+public enum CharsetSource: Equatable, Sendable {
+    public enum Preset: String, CaseIterable, Sendable {
+        case digits, ascii
+        /// GB2312 level 1: the 3,755 most common hanzi.
+        case gb2312L1 = "gb2312-l1"
+        case gb2312
+        /// Everything the installed fonts draw from ASCII, GB2312, GBK, Big5, CJK punctuation,
+        /// fullwidth forms and kana.
+        case full
+    }
+
+    case preset(Preset)
+    /// An absolute path (relative paths in a config are resolved against the config's folder).
+    case file(String)
+
+    /// The preset name or the path, as stored in `runs.charset_name`.
+    public var name: String {
+        switch self {
+        case .preset(let preset): return preset.rawValue
+        case .file(let path): return path
+        }
+    }
+}
+
+extension CharsetSource: Codable {
+    // One string in JSON: a preset name, or a path (always absolute, so never a preset's name).
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        self = Preset(rawValue: text).map(CharsetSource.preset) ?? .file(text)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
+}
+
+/// Where training samples come from.
+public enum DataSource: Equatable, Sendable {
+    /// Rendered on the fly; each shard regenerates its samples from its seed.
+    case synthetic(samplesPerEpoch: Int)
+    /// A folder with `labels.tsv` (`relative/image/path<TAB>label` per line); `samples` is the
+    /// number of labelled lines counted at submit time.
+    case dataset(path: String, samples: Int)
+
+    public var samplesPerEpoch: Int {
+        switch self {
+        case .synthetic(let count): return count
+        case .dataset(_, let samples): return samples
+        }
+    }
+}
+
+extension DataSource: Codable {
+    private enum Keys: String, CodingKey { case synthetic, dataset }
+    private enum SyntheticKeys: String, CodingKey { case samplesPerEpoch }
+    private enum DatasetKeys: String, CodingKey { case path, samples }
+
+    // {"synthetic": {"samples_per_epoch": N}} or {"dataset": {"path": P, "samples": N}}.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        if container.contains(.synthetic) {
+            let inner = try container.nestedContainer(keyedBy: SyntheticKeys.self, forKey: .synthetic)
+            self = .synthetic(samplesPerEpoch: try inner.decode(Int.self, forKey: .samplesPerEpoch))
+        } else {
+            let inner = try container.nestedContainer(keyedBy: DatasetKeys.self, forKey: .dataset)
+            self = .dataset(path: try inner.decode(String.self, forKey: .path),
+                            samples: try inner.decode(Int.self, forKey: .samples))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .synthetic(let count):
+            var inner = container.nestedContainer(keyedBy: SyntheticKeys.self, forKey: .synthetic)
+            try inner.encode(count, forKey: .samplesPerEpoch)
+        case .dataset(let path, let samples):
+            var inner = container.nestedContainer(keyedBy: DatasetKeys.self, forKey: .dataset)
+            try inner.encode(path, forKey: .path)
+            try inner.encode(samples, forKey: .samples)
+        }
+    }
+}

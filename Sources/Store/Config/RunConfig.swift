@@ -1,0 +1,182 @@
+/// Everything a training run needs to know, parsed from a YAML file (`RunConfigParser`) and stored
+/// in `runs.hyperparameters` as JSON with every default filled in.
+///
+/// The JSON form uses the YAML's snake_case keys, so SQL reads it the way the file was written:
+/// `hyperparameters->'optimizer'->>'lr'`. Only `model`, `charset` and `data` have no default.
+public struct RunConfig: Codable, Equatable, Sendable {
+    /// Network layout presets (ARCHITECTURE.md §5).
+    public enum ModelPreset: String, Codable, CaseIterable, Sendable {
+        /// The original project's layout: VGG-style convolutions, two bidirectional GRU layers.
+        case seed
+        /// The CRNN paper: the same convolutions, two BiLSTM(256) layers.
+        case paper
+        /// Scaled-down presets for the demo and tests.
+        case small, tiny
+    }
+
+    public enum Direction: String, Codable, CaseIterable, Sendable {
+        case horizontal, vertical
+    }
+
+    public enum Augmentation: String, Codable, CaseIterable, Sendable {
+        /// The original generator: noise/flat/blend backgrounds, jitter, 50 % inversion.
+        case seed
+        /// `seed` plus blur, rotation and perspective.
+        case rich
+    }
+
+    public struct ImageSize: Codable, Equatable, Sendable {
+        public var height: Int
+        public var width: Int
+        public init(height: Int, width: Int) { self.height = height; self.width = width }
+        /// 32×512 for horizontal text, 512×32 for vertical (upright characters).
+        public static func `default`(for direction: Direction) -> ImageSize {
+            direction == .horizontal ? ImageSize(height: 32, width: 512) : ImageSize(height: 512, width: 32)
+        }
+    }
+
+    public struct Optimizer: Codable, Equatable, Sendable {
+        public enum Kind: String, Codable, CaseIterable, Sendable { case sgd, adam, adadelta }
+        public var type: Kind
+        public var lr: Double
+        /// SGD only.
+        public var momentum: Double?
+        public var weightDecay: Double
+        /// Adam only: (β1, β2).
+        public var betas: [Double]?
+        /// Adam and Adadelta.
+        public var eps: Double?
+        /// Adadelta only.
+        public var rho: Double?
+
+        /// PyTorch's defaults for `kind`, with the original recipe's SGD momentum.
+        public static func defaults(_ kind: Kind) -> Optimizer {
+            switch kind {
+            case .sgd: return Optimizer(type: .sgd, lr: 0.01, momentum: 0.9, weightDecay: 0)
+            case .adam: return Optimizer(type: .adam, lr: 0.001, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8)
+            case .adadelta: return Optimizer(type: .adadelta, lr: 1.0, weightDecay: 0, eps: 1e-6, rho: 0.9)
+            }
+        }
+
+        public init(type: Kind, lr: Double, momentum: Double? = nil, weightDecay: Double,
+                    betas: [Double]? = nil, eps: Double? = nil, rho: Double? = nil) {
+            self.type = type; self.lr = lr; self.momentum = momentum; self.weightDecay = weightDecay
+            self.betas = betas; self.eps = eps; self.rho = rho
+        }
+    }
+
+    /// Learning-rate schedule. `step`: lr × gamma every `every` epochs (the original: ×0.1 / 30).
+    public struct Schedule: Codable, Equatable, Sendable {
+        public enum Kind: String, Codable, CaseIterable, Sendable { case constant, step }
+        public var type: Kind
+        public var every: Int?
+        public var gamma: Double?
+        public static let constant = Schedule(type: .constant)
+        public init(type: Kind, every: Int? = nil, gamma: Double? = nil) {
+            self.type = type; self.every = every; self.gamma = gamma
+        }
+    }
+
+    public struct Gradients: Codable, Equatable, Sendable {
+        public enum Codec: String, Codable, CaseIterable, Sendable {
+            case fp32Zstd = "fp32+zstd"
+            case fp16Zstd = "fp16+zstd"
+            case topkFp16Zstd = "topk+fp16+zstd"
+        }
+        public var codec: Codec
+        /// Fraction of values kept by `topk+fp16+zstd` (the rest stays in the error-feedback residual).
+        public var k: Double?
+        public init(codec: Codec, k: Double? = nil) { self.codec = codec; self.k = k }
+    }
+
+    public struct Staleness: Codable, Equatable, Sendable {
+        public enum Policy: String, Codable, CaseIterable, Sendable {
+            /// Gradients older than `bound` versions are dropped.
+            case refuse
+            /// Gradients older than `bound` are scaled by bound / staleness.
+            case downweight
+        }
+        public var bound: Int
+        public var policy: Policy
+        public init(bound: Int, policy: Policy) { self.bound = bound; self.policy = policy }
+    }
+
+    /// `sync: false` (asynchronous, the default), `sync: true` (a barrier per step across every
+    /// worker holding a lease) or `sync: N` (a barrier waiting for N workers).
+    public enum Sync: Equatable, Sendable {
+        case asynchronous
+        case synchronous(workers: Int?)
+    }
+
+    public struct Validation: Codable, Equatable, Sendable {
+        /// Held-out samples, rendered from `seed` so every evaluation sees the same set.
+        public var size: Int
+        /// Evaluate every this many parameter updates.
+        public var every: Int
+        public var seed: Int64
+        public init(size: Int, every: Int, seed: Int64) { self.size = size; self.every = every; self.seed = seed }
+    }
+
+    public struct Checkpoints: Codable, Equatable, Sendable {
+        /// Keep the k best by validation accuracy.
+        public var best: Int
+        /// Keep the newest checkpoint as well.
+        public var keepLatest: Bool
+        public init(best: Int, keepLatest: Bool) { self.best = best; self.keepLatest = keepLatest }
+    }
+
+    public var name: String?
+    public var model: ModelPreset
+    public var charset: CharsetSource
+    public var direction: Direction
+    public var image: ImageSize
+    public var augmentation: Augmentation
+    public var data: DataSource
+    public var epochs: Int
+    /// Samples per shard, the unit a worker claims.
+    public var shardSize: Int
+    public var batchSize: Int
+    public var optimizer: Optimizer
+    public var schedule: Schedule
+    public var gradients: Gradients
+    public var staleness: Staleness
+    public var sync: Sync
+    public var validation: Validation
+    public var checkpoints: Checkpoints
+    public var seed: Int64
+    /// Threads per worker; nil = every core.
+    public var threads: Int?
+    /// Attempts per shard before it is failed.
+    public var maxAttempts: Int
+
+    /// The resolved alphabet when `charset` is a file (read at submit time, because the workers
+    /// do not have the file). Not part of the JSON: it goes to `runs.charset`.
+    public var fileCharacters: [String]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case name, model, charset, direction, image, augmentation, data, epochs, shardSize, batchSize
+        case optimizer, schedule, gradients, staleness, sync, validation, checkpoints, seed, threads
+        case maxAttempts
+    }
+}
+
+extension RunConfig.Sync: Codable {
+    // JSON mirrors the YAML: false, true, or a worker count.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let flag = try? container.decode(Bool.self) {
+            self = flag ? .synchronous(workers: nil) : .asynchronous
+        } else {
+            self = .synchronous(workers: try container.decode(Int.self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .asynchronous: try container.encode(false)
+        case .synchronous(nil): try container.encode(true)
+        case .synchronous(let workers?): try container.encode(workers)
+        }
+    }
+}

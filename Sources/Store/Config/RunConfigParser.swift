@@ -1,0 +1,174 @@
+import Foundation
+import Yams
+
+/// Reads a run config: YAML text → `--set` overrides → validated `RunConfig` with defaults.
+///
+/// Every refusal is a `RunConfigError` naming the file, the dotted key and its line. Relative
+/// paths (a charset file, a dataset folder) are resolved against the config file's folder, and
+/// both are read here, at submit time: workers on other machines never see the submitter's files.
+public struct RunConfigParser {
+    /// Upper bounds that catch typos (an extra zero) long before they cost a day of compute.
+    static let maxSamplesPerEpoch = 1_000_000_000
+    static let maxEpochs = 10_000
+    static let maxImageSide = 4096
+
+    public init() {}
+
+    /// Parses the file at `path`, applying `overrides` (`key.path=value`) first.
+    /// - Throws: `RunConfigError` for an unreadable file, invalid YAML or any bad key or value.
+    public func parse(file path: String, overrides: [String] = []) throws -> RunConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (not UTF-8 text?)" : "no such file"
+            throw RunConfigError(.unreadable, file: path, "cannot read config: \(reason)")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(yaml: text, file: path, baseDirectory: directory, overrides: overrides)
+    }
+
+    /// Parses YAML `text`; `file` names it in errors, `baseDirectory` anchors relative paths.
+    public func parse(yaml text: String, file: String, baseDirectory: String, overrides: [String] = []) throws -> RunConfig {
+        var root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw RunConfigError(.missingKey, file: file, "the config is empty (model, charset and data are required)")
+            }
+            root = composed
+        } catch let error as YamlError {
+            throw RunConfigError(.invalidYAML, file: file, line: ConfigOverrides.line(of: error),
+                                 "invalid YAML: \(ConfigOverrides.problem(of: error))")
+        }
+        for override in overrides {
+            try ConfigOverrides.apply(override, to: &root, file: file)
+        }
+        return try build(ConfigNode(node: root, path: "", file: file), baseDirectory: baseDirectory)
+    }
+
+    // MARK: the schema
+
+    private func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
+        var top = try ConfigMapping(root)
+        let name = try top.optional("name")?.string()
+        let model = try top.required("model", hint: "one of seed, paper, small, tiny").choice(RunConfig.ModelPreset.self)
+        let charsetNode = try top.required("charset", hint: "a preset (digits, ascii, gb2312-l1, gb2312, full) or a file")
+        let (charset, characters) = try CharsetFile.resolve(charsetNode, baseDirectory: baseDirectory)
+        let direction = try top.optional("direction")?.choice(RunConfig.Direction.self) ?? .horizontal
+        let image = try top.optional("image").map { try imageSize($0) } ?? .default(for: direction)
+        let augmentation = try top.optional("augmentation")?.choice(RunConfig.Augmentation.self) ?? .seed
+        let data = try dataSource(try top.required("data", hint: "synthetic: {samples_per_epoch: N} or dataset: FOLDER"),
+                                  baseDirectory: baseDirectory)
+        let epochs = try top.optional("epochs")?.int(in: 1...Self.maxEpochs) ?? 1
+        let shardSize = try top.optional("shard_size")?.int(in: 1...10_000_000) ?? 1024
+        let batchSize = try top.optional("batch_size")?.int(in: 1...65536) ?? 64
+        let optimizer = try top.optional("optimizer").map { try OptimizerSection.parse($0) } ?? .defaults(.sgd)
+        let schedule = try top.optional("schedule").map { try OptimizerSection.schedule($0) } ?? .constant
+        let gradients = try top.optional("gradients").map { try gradientSection($0) } ?? .init(codec: .fp32Zstd)
+        let staleness = try top.optional("staleness").map { try stalenessSection($0) } ?? .init(bound: 8, policy: .downweight)
+        let sync = try top.optional("sync").map { try syncMode($0) } ?? .asynchronous
+        let seed = try top.optional("seed")?.int64() ?? 1
+        let validation = try validationSection(top.optional("validation"), runSeed: seed)
+        let checkpoints = try top.optional("checkpoints").map { try checkpointSection($0) } ?? .init(best: 3, keepLatest: true)
+        let threadsNode = top.optional("threads")
+        let threads = try threadsNode.flatMap { node -> Int? in
+            (try? node.string()) == "auto" ? nil : try node.int(in: 1...1024)
+        }
+        let maxAttempts = try top.optional("max_attempts")?.int(in: 1...100) ?? 3
+        try top.finish()
+
+        if batchSize > shardSize {
+            throw top.owner.error(.invalidValue, "batch_size (\(batchSize)) must not exceed shard_size (\(shardSize))")
+        }
+        return RunConfig(
+            name: name, model: model, charset: charset, direction: direction, image: image,
+            augmentation: augmentation, data: data, epochs: epochs, shardSize: shardSize, batchSize: batchSize,
+            optimizer: optimizer, schedule: schedule, gradients: gradients, staleness: staleness, sync: sync,
+            validation: validation, checkpoints: checkpoints, seed: seed, threads: threads,
+            maxAttempts: maxAttempts, fileCharacters: characters)
+    }
+
+    private func imageSize(_ node: ConfigNode) throws -> RunConfig.ImageSize {
+        var section = try ConfigMapping(node)
+        let height = try section.required("height", hint: "pixels").int(in: 8...Self.maxImageSide)
+        let width = try section.required("width", hint: "pixels").int(in: 8...Self.maxImageSide)
+        try section.finish()
+        return .init(height: height, width: width)
+    }
+
+    private func dataSource(_ node: ConfigNode, baseDirectory: String) throws -> DataSource {
+        var section = try ConfigMapping(node)
+        let synthetic = section.optional("synthetic")
+        let dataset = section.optional("dataset")
+        try section.finish()
+        switch (synthetic, dataset) {
+        case (let synthetic?, nil):
+            var inner = try ConfigMapping(synthetic)
+            let count = try inner.required("samples_per_epoch", hint: "samples rendered per epoch")
+                .int(in: 1...Self.maxSamplesPerEpoch)
+            try inner.finish()
+            return .synthetic(samplesPerEpoch: count)
+        case (nil, let dataset?):
+            return try DatasetFolder.resolve(dataset, baseDirectory: baseDirectory)
+        case (.some, .some):
+            throw node.error(.invalidValue, "give either synthetic or dataset, not both")
+        case (nil, nil):
+            throw node.error(.missingKey, "needs synthetic: {samples_per_epoch: N} or dataset: FOLDER")
+        }
+    }
+
+    private func gradientSection(_ node: ConfigNode) throws -> RunConfig.Gradients {
+        var section = try ConfigMapping(node)
+        let codec = try section.optional("codec")?.choice(RunConfig.Gradients.Codec.self) ?? .fp32Zstd
+        guard codec == .topkFp16Zstd else {
+            try section.reject("k", because: "k applies only to the topk+fp16+zstd codec")
+            try section.finish()
+            return .init(codec: codec)
+        }
+        let k = try section.optional("k")?.double(in: 0...1, lowerOpen: true) ?? 0.01
+        try section.finish()
+        return .init(codec: codec, k: k)
+    }
+
+    private func stalenessSection(_ node: ConfigNode) throws -> RunConfig.Staleness {
+        var section = try ConfigMapping(node)
+        let bound = try section.optional("bound")?.int(in: 0...1_000_000) ?? 8
+        let policy = try section.optional("policy")?.choice(RunConfig.Staleness.Policy.self) ?? .downweight
+        try section.finish()
+        return .init(bound: bound, policy: policy)
+    }
+
+    private func syncMode(_ node: ConfigNode) throws -> RunConfig.Sync {
+        if case .scalar(let scalar) = node.node, let flag = ConfigNode.boolean(scalar.string) {
+            return flag ? .synchronous(workers: nil) : .asynchronous
+        }
+        guard case .scalar(let scalar) = node.node, Int(scalar.string) != nil else {
+            throw node.error(.wrongType, "expected true, false or a number of workers, got \(node.shown)")
+        }
+        return .synchronous(workers: try node.int(in: 1...10_000))
+    }
+
+    private func validationSection(_ node: ConfigNode?, runSeed: Int64) throws -> RunConfig.Validation {
+        // The validation set's default seed differs from the training seed so the two never
+        // render the same samples.
+        let defaults = RunConfig.Validation(size: 1000, every: 500, seed: runSeed &+ 1_000_003)
+        guard let node else { return defaults }
+        var section = try ConfigMapping(node)
+        let size = try section.optional("size")?.int(in: 1...10_000_000) ?? defaults.size
+        let every = try section.optional("every")?.int(in: 1...100_000_000) ?? defaults.every
+        let seed = try section.optional("seed")?.int64() ?? defaults.seed
+        try section.finish()
+        return .init(size: size, every: every, seed: seed)
+    }
+
+    private func checkpointSection(_ node: ConfigNode) throws -> RunConfig.Checkpoints {
+        var section = try ConfigMapping(node)
+        let best = try section.optional("best")?.int(in: 0...1000) ?? 3
+        let keepLatest = try section.optional("keep_latest")?.bool() ?? true
+        try section.finish()
+        if best == 0 && !keepLatest {
+            throw node.error(.invalidValue, "keeps no checkpoint at all: set best ≥ 1 or keep_latest: true")
+        }
+        return .init(best: best, keepLatest: keepLatest)
+    }
+}

@@ -1,0 +1,74 @@
+/// One measured value: `metrics` rows are (run, step, time, worker or NULL, name, value).
+public struct MetricSample: Equatable, Sendable {
+    public let run: Int64
+    public let step: Int64
+    public let name: String
+    public let value: Double
+    /// The reporting worker; nil for coordinator values (validation).
+    public let worker: Int64?
+
+    public init(run: Int64, step: Int64, name: String, value: Double, worker: Int64? = nil) {
+        self.run = run; self.step = step; self.name = name; self.value = value; self.worker = worker
+    }
+}
+
+/// Metric names the views and the cookbook rely on.
+public enum MetricName {
+    public static let trainLoss = "train_loss"
+    public static let validationAccuracy = "val_accuracy"
+    public static let validationLoss = "val_loss"
+    /// Samples trained since the previous report: throughput is their sum over time.
+    public static let samples = "samples"
+    public static let learningRate = "lr"
+    /// Versions between the parameters a gradient was computed on and those it was applied to.
+    public static let staleness = "staleness"
+}
+
+/// Writes metric rows in batches and reads series back.
+public struct MetricsStore {
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    /// A batch in one statement: columns as arrays, zipped by `unnest` (one round trip per batch,
+    /// whatever its size). `time` is the server's clock, so workers' clocks need not agree.
+    static let insertBatch = """
+        INSERT INTO metrics (run_id, step, worker_id, name, value)
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::float8[])
+        """
+
+    /// Inserts `samples` (nothing for an empty batch). Inside a transaction when the caller is in one.
+    public func insert(_ samples: [MetricSample]) throws {
+        guard !samples.isEmpty else { return }
+        try connection.execute(Self.insertBatch, [
+            PostgresArray.integers(samples.map(\.run)), PostgresArray.integers(samples.map(\.step)),
+            PostgresArray.integers(samples.map(\.worker)), PostgresArray.texts(samples.map(\.name)),
+            PostgresArray.doubles(samples.map(\.value)),
+        ])
+    }
+
+    public struct Point: Equatable, Sendable {
+        public let step: Int64
+        public let time: String
+        public let name: String
+        public let value: Double
+        public let worker: Int64?
+    }
+
+    /// A run's metrics by step (all names, or one), in the order a plot wants them.
+    static let selectSeries = """
+        SELECT step, time::text, name, value, worker_id
+          FROM metrics
+         WHERE run_id = $1 AND ($2::text IS NULL OR name = $2)
+         ORDER BY name, step, time
+        """
+
+    public func series(run: Int64, name: String? = nil) throws -> [Point] {
+        let result = try connection.execute(Self.selectSeries, [run, name])
+        return try (0..<result.count).map { row in
+            Point(step: Int64(try result.int(row, 0) ?? 0), time: result.string(row, 1) ?? "",
+                  name: result.string(row, 2) ?? "", value: try result.double(row, 3) ?? .nan,
+                  worker: try result.int(row, 4).map(Int64.init))
+        }
+    }
+}

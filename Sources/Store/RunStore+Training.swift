@@ -1,0 +1,35 @@
+/// What the coordinator and workers read about a run they train.
+extension RunStore {
+    public enum TrainingFailure: Error, CustomStringConvertible, Equatable {
+        case noAlphabet(Int64)
+        public var description: String {
+            switch self {
+            case .noAlphabet(let run): return "run \(run) has no stored alphabet yet (its coordinator sets it when it starts the run)"
+            }
+        }
+    }
+
+    /// The run's alphabet (class i = element i − 1).
+    public func charset(run: Int64) throws -> [String] {
+        let row = try connection.execute("SELECT charset::text FROM runs WHERE id = $1", [run])
+        guard !row.isEmpty else { throw Failure.noSuchRun(run) }
+        guard let text = row.string(0, 0) else { throw TrainingFailure.noAlphabet(run) }
+        return PostgresArray.parseTexts(text).compactMap { $0 }
+    }
+
+    /// Runs in `running` or `paused` state: what a restarted coordinator resumes.
+    public func activeRuns() throws -> [(run: Int64, state: RunState)] {
+        let rows = try connection.execute(
+            "SELECT id, state::text FROM runs WHERE state IN ('running', 'paused') ORDER BY priority DESC, id")
+        return try (0..<rows.count).map { r in
+            (Int64(try rows.int(r, 0) ?? 0), RunState(rawValue: rows.string(r, 1) ?? "") ?? .failed)
+        }
+    }
+
+    /// The run's state now.
+    public func state(run: Int64) throws -> RunState {
+        let row = try connection.execute("SELECT state::text FROM runs WHERE id = $1", [run])
+        guard !row.isEmpty, let state = RunState(rawValue: row.string(0, 0) ?? "") else { throw Failure.noSuchRun(run) }
+        return state
+    }
+}

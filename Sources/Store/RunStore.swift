@@ -1,0 +1,165 @@
+import Foundation
+
+/// Runs: submit (the run and all its shards in one transaction), list, show, and every state
+/// change (decided by `RunLifecycle`, recorded in `run_events`).
+public struct RunStore {
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case noSuchRun(Int64)
+        case refused(run: Int64, RunLifecycle.Refusal)
+        case tooManyShards(Int)
+
+        public var description: String {
+            switch self {
+            case .noSuchRun(let id): return "there is no run \(id)"
+            case .refused(let id, let refusal): return "run \(id): \(refusal)"
+            case .tooManyShards(let count):
+                return "the config makes \(count) shards, more than \(ShardPlan.maxShards): raise shard_size"
+            }
+        }
+    }
+
+    public struct Submitted: Equatable, Sendable {
+        public let run: Int64
+        public let shards: Int
+    }
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    // MARK: submit
+
+    /// The run row. `charset` is known now only for a file charset; presets are resolved by the coordinator.
+    static let insertRun = """
+        INSERT INTO runs (name, priority, config_yaml, config_overrides, hyperparameters, seed, charset_name, charset)
+        VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6, $7, $8::text[])
+        RETURNING id
+        """
+
+    /// All shards in one statement: columns travel as arrays and `unnest` zips them into rows, so
+    /// 40,000 shards are one round trip instead of 40,000.
+    static let insertShards = """
+        INSERT INTO shards (run_id, epoch, index, seed, slice_start, slice_count, sample_count, max_attempts)
+        SELECT $1, epoch, index, seed, slice_start, slice_count, sample_count, $2
+          FROM unnest($3::int[], $4::int[], $5::bigint[], $6::int[], $7::int[], $8::int[])
+            AS t(epoch, index, seed, slice_start, slice_count, sample_count)
+        """
+
+    static let insertEvent = """
+        INSERT INTO run_events (run_id, from_state, to_state, actor, detail)
+        VALUES ($1, $2::run_state, $3::run_state, $4, $5)
+        """
+
+    /// Inserts the run (state `queued`) and all its shards in one transaction: a run is never
+    /// visible without its shards.
+    /// - Parameters:
+    ///   - configYAML: the file as written, kept for humans; `config` is what it parsed to.
+    ///   - name: defaults to the config's `name`, then "run".
+    public func submit(
+        config: RunConfig, configYAML: String, overrides: [String] = [], name: String? = nil,
+        priority: Int = 0, actor: String = RunStore.defaultActor()
+    ) throws -> Submitted {
+        let plan = ShardPlan(config: config)
+        guard plan.shards.count <= ShardPlan.maxShards else { throw Failure.tooManyShards(plan.shards.count) }
+        let runName = name ?? config.name ?? "run"
+        let json = try config.jsonString()
+        return try connection.transaction {
+            let inserted = try connection.execute(Self.insertRun, [
+                runName, priority, configYAML, PostgresArray.texts(overrides), json, config.seed,
+                config.charset.name, config.fileCharacters.map { PostgresArray.texts($0) },
+            ])
+            guard let run = try inserted.int(0, 0).map(Int64.init) else {
+                throw PostgresError(.protocolMismatch, "INSERT INTO runs returned no id")
+            }
+            let shards = plan.shards
+            try connection.execute(Self.insertShards, [
+                run, config.maxAttempts,
+                PostgresArray.integers(shards.map(\.epoch)), PostgresArray.integers(shards.map(\.index)),
+                PostgresArray.integers(shards.map(\.seed)), PostgresArray.integers(shards.map(\.sliceStart)),
+                PostgresArray.integers(shards.map(\.sliceCount)), PostgresArray.integers(shards.map(\.sampleCount)),
+            ])
+            try connection.execute(Self.insertEvent, [
+                run, PostgresValue.null, RunState.queued.rawValue, actor, "submitted with \(shards.count) shards",
+            ])
+            return Submitted(run: run, shards: shards.count)
+        }
+    }
+
+    // MARK: state changes
+
+    /// Carries out `command` on `run`: locks the row, asks `RunLifecycle`, updates, records the
+    /// event and (for start/resume) wakes idle claimers, all in one transaction.
+    /// - Parameter psAddress: for `.start`, where the run's parameter server listens.
+    /// - Returns: the run's state afterwards.
+    /// - Throws: `Failure.noSuchRun`, `Failure.refused` with the reason.
+    @discardableResult
+    public func apply(
+        _ command: RunLifecycle.Command, run: Int64, actor: String = RunStore.defaultActor(),
+        detail: String? = nil, psAddress: String? = nil
+    ) throws -> RunState {
+        try connection.transaction {
+            let current = try connection.execute("SELECT state::text FROM runs WHERE id = $1 FOR UPDATE", [run])
+            guard !current.isEmpty, let text = current.string(0, 0), let state = RunState(rawValue: text) else {
+                throw Failure.noSuchRun(run)
+            }
+            return try transition(command, run: run, from: state, actor: actor, detail: detail, psAddress: psAddress)
+        }
+    }
+
+    /// The body of `apply`, for a caller already holding the run's row lock in a transaction.
+    private func transition(
+        _ command: RunLifecycle.Command, run: Int64, from state: RunState, actor: String,
+        detail: String?, psAddress: String?
+    ) throws -> RunState {
+        switch RunLifecycle(state: state).apply(command) {
+        case .failure(let refusal):
+            throw Failure.refused(run: run, refusal)
+        case .success(.none):
+            return state
+        case .success(.transition(let next, let stampsStart, let stampsFinish, let error, let wakes)):
+            try connection.execute(Self.updateState, [run, next.rawValue, stampsStart, stampsFinish, error, psAddress])
+            try connection.execute(Self.insertEvent, [run, state.rawValue, next.rawValue, actor, detail ?? error])
+            if wakes { try ShardQueue.notifyAvailable(run: run, on: connection) }
+            return next
+        }
+    }
+
+    /// One UPDATE for every transition; the flags say which timestamps a move stamps. started_at
+    /// keeps its first value, so a resumed run still shows when it really began.
+    static let updateState = """
+        UPDATE runs
+           SET state = $2::run_state,
+               started_at = CASE WHEN $3 THEN coalesce(started_at, now()) ELSE started_at END,
+               finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
+               error = coalesce($5, error),
+               ps_address = coalesce($6, ps_address)
+         WHERE id = $1
+        """
+
+    /// Takes the highest-priority queued run for a coordinator and starts it. SKIP LOCKED lets
+    /// two coordinators starting together take different runs instead of queueing on one row.
+    /// - Returns: the run id, or nil when nothing is queued.
+    public func startNextQueued(psAddress: String, actor: String = RunStore.defaultActor()) throws -> Int64? {
+        try connection.transaction {
+            let next = try connection.execute("""
+                SELECT id FROM runs WHERE state = 'queued'
+                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
+                """)
+            guard let id = try next.isEmpty ? nil : next.int(0, 0).map(Int64.init) else { return nil }
+            try transition(.start, run: id, from: .queued, actor: actor, detail: nil, psAddress: psAddress)
+            return id
+        }
+    }
+
+    /// Stores the alphabet a coordinator resolved for a preset charset (once; a run keeps its alphabet).
+    public func setCharset(run: Int64, characters: [String]) throws {
+        try connection.execute(
+            "UPDATE runs SET charset = $2::text[] WHERE id = $1 AND charset IS NULL",
+            [run, PostgresArray.texts(characters)])
+    }
+
+    /// `crnnctl@host` for commands a person typed.
+    public static func defaultActor(_ program: String = "crnnctl") -> String {
+        "\(program)@\(ProcessInfo.processInfo.hostName)"
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Worker processes: each registers once at start and heartbeats; a heartbeat also renews the
+/// leases of every shard the worker holds, so a live worker never loses its shard.
+public struct WorkerRegistry {
+    public struct Registration: Equatable, Sendable {
+        public let name: String
+        public let host: String
+        public let pid: Int
+        public let threads: Int
+        public let version: String
+
+        public init(name: String, host: String, pid: Int, threads: Int, version: String) {
+            self.name = name; self.host = host; self.pid = pid; self.threads = threads; self.version = version
+        }
+
+        /// This process, on this host.
+        public static func current(name: String? = nil, threads: Int, version: String) -> Registration {
+            let host = ProcessInfo.processInfo.hostName
+            let pid = Int(ProcessInfo.processInfo.processIdentifier)
+            return Registration(name: name ?? "\(host)-\(pid)", host: host, pid: pid, threads: threads, version: version)
+        }
+    }
+
+    /// A shard a heartbeat renewed, with its run's state: a worker drops (gives back) shards of
+    /// runs that are no longer running.
+    public struct HeldShard: Equatable, Sendable {
+        public let shard: Int64
+        public let run: Int64
+        public let runState: RunState
+    }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case unknownWorker(Int64)
+        public var description: String {
+            switch self {
+            case .unknownWorker(let id): return "worker \(id) is not registered"
+            }
+        }
+    }
+
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    /// - Returns: the new worker id (a restarted process registers anew).
+    public func register(_ registration: Registration) throws -> Int64 {
+        let result = try connection.execute("""
+            INSERT INTO workers (name, host, pid, threads, version) VALUES ($1, $2, $3, $4, $5) RETURNING id
+            """, [registration.name, registration.host, registration.pid, registration.threads, registration.version])
+        guard let id = try result.int(0, 0) else { throw PostgresError(.protocolMismatch, "INSERT INTO workers returned no id") }
+        return Int64(id)
+    }
+
+    /// Renews every running lease of `worker` in the same statement as the heartbeat, so a
+    /// heartbeat that arrives is a lease that holds.
+    static let renewLeases = """
+        UPDATE shards s
+           SET lease_expires_at = now() + make_interval(secs => $2)
+          FROM runs r
+         WHERE s.lease_owner = $1 AND s.state = 'running' AND r.id = s.run_id
+        RETURNING s.id, s.run_id, r.state::text
+        """
+
+    /// Records that `worker` is alive and extends its leases to now + `leaseSeconds`.
+    /// - Returns: the shards it still holds (a shard missing here was taken back: stop training it).
+    /// - Throws: `Failure.unknownWorker`.
+    public func heartbeat(worker: Int64, leaseSeconds: Double) throws -> [HeldShard] {
+        try connection.transaction {
+            let beat = try connection.execute("UPDATE workers SET last_heartbeat = now() WHERE id = $1", [worker])
+            guard beat.affectedRows == 1 else { throw Failure.unknownWorker(worker) }
+            let held = try connection.execute(Self.renewLeases, [worker, leaseSeconds])
+            return try (0..<held.count).map { row in
+                HeldShard(shard: Int64(try held.int(row, 0) ?? 0), run: Int64(try held.int(row, 1) ?? 0),
+                          runState: RunState(rawValue: held.string(row, 2) ?? "") ?? .failed)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// One run as this worker trains it: the model (a replica of the parameter server's), the data
+// source, the codec with its error-feedback residual, and the connection to the server.
+//
+// Shapes: wire arena [P + B] = parameters (or their gradient) followed by the BN running
+// statistics (or the change this worker's forwards made to them); images [batch, H, W].
+import Engine
+import Foundation
+import Logging
+import Store
+import TextImages
+import Training
+import Wire
+
+final class RunSession {
+    let recipe: RunRecipe
+    let model: CRNNModel
+    let source: SyntheticSource
+    let codec: any GradientCodec
+    let feedback: ErrorFeedback
+    let layout: [Int]
+    let client: PSClient
+    /// The server version our replica holds.
+    private(set) var localVersion: UInt64 = 0
+    private var hasParameters = false
+    /// Running statistics as of the last sync: a push carries the change since then.
+    private var baseline: [Float]
+    private var wire: [Float]
+    /// Pull when the server has moved on by this many versions since our replica.
+    let pullEvery: UInt64
+
+    private(set) var bytesPushed = 0
+    private(set) var bytesPulled = 0
+
+    init(recipe: RunRecipe, fonts: FontSet, client: PSClient, threads: Int) throws {
+        self.recipe = recipe
+        self.client = client
+        model = recipe.makeModel(threads: threads)
+        // A line whose label cannot fit the time steps must not poison the update with ∞.
+        model.zeroInfinity = true
+        source = try recipe.makeSource(fonts: fonts)
+        codec = try recipe.makeCodec()
+        layout = (model.parameters.layout.slices + model.buffers.layout.slices).map(\.count)
+        let count = model.parameters.count + model.buffers.count
+        guard UInt64(count) == client.welcome.parameterCount else {
+            throw WorkerError.arenaMismatch(run: recipe.run, local: count, server: Int(client.welcome.parameterCount))
+        }
+        feedback = ErrorFeedback(count: count)
+        wire = [Float](repeating: 0, count: count)
+        baseline = model.buffers.values
+        pullEvery = UInt64(max(1, recipe.config.staleness.bound / 2))
+    }
+
+    /// Brings the replica to the server's current parameters.
+    func pull() async throws {
+        let params = try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none)
+        guard params.encoding != .unchanged else { return }
+        bytesPulled += params.payload.readableBytes
+        try params.payload.withUnsafeReadableBytes { raw in
+            try wire.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
+        }
+        let p = model.parameters.count
+        wire.withUnsafeBufferPointer { values in
+            model.parameters.pointer.update(from: values.baseAddress!, count: p)
+            model.buffers.pointer.update(from: values.baseAddress! + p, count: model.buffers.count)
+        }
+        baseline = model.buffers.values
+        localVersion = params.version
+        hasParameters = true
+    }
+
+    /// One minibatch: forward, backward, push the encoded gradient, pull when the server moved.
+    /// - Returns: the batch loss and the server's answer.
+    func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
+        let loss = try model.trainStep(images: images, targets: labels)
+        let p = model.parameters.count, b = model.buffers.count
+        wire.withUnsafeMutableBufferPointer { out in
+            out.baseAddress!.update(from: model.gradients.pointer, count: p)
+            let running = model.buffers.pointer
+            for i in 0..<b { out[p + i] = running[i] - baseline[i] }
+        }
+        baseline = model.buffers.values
+        guard wire.allSatisfy({ $0.isFinite }) else {
+            throw WorkerError.nonFiniteGradient(run: recipe.run)
+        }
+        let payload = try feedback.encode(wire, layout: layout, codec: codec)
+        bytesPushed += payload.count
+        let ack = try await client.push(baseVersion: localVersion, sampleCount: UInt32(labels.count),
+                                        loss: loss, codecName: codec.name, payload: payload)
+        if ack.status == .refused || ack.newVersion >= localVersion + pullEvery {
+            try await pull()
+        }
+        return (loss, ack)
+    }
+
+    func close() async { await client.bye() }
+}
+
+enum WorkerError: Error, CustomStringConvertible {
+    case arenaMismatch(run: Int64, local: Int, server: Int)
+    case nonFiniteGradient(run: Int64)
+    case noServer(run: Int64)
+
+    var description: String {
+        switch self {
+        case let .arenaMismatch(run, local, server):
+            return "run \(run): this worker's model has \(local) values but the parameter server has \(server)"
+        case let .nonFiniteGradient(run):
+            return "run \(run): the gradient is not finite (NaN or ∞); the batch is skipped"
+        case let .noServer(run):
+            return "run \(run): no parameter server address published yet"
+        }
+    }
+}

@@ -1,0 +1,181 @@
+// The worker's life: register, heartbeat, claim a shard, train it minibatch by minibatch against
+// the run's parameter server, complete it (with its metrics, in one transaction), claim the next.
+// SIGTERM finishes the current step and gives the shard back.
+import Engine
+import Foundation
+import Logging
+import Store
+import TextImages
+import Training
+import Wire
+
+public final class WorkerDaemon {
+    let settings: WorkerSettings
+    let stop: StopSignal
+    var logger: Logger
+    private var connection: PostgresConnection?
+    private var sessions: [Int64: RunSession] = [:]
+    private var fonts: FontSet?
+
+    public init(settings: WorkerSettings, stop: StopSignal, logger: Logger = Logger(label: "crnn.worker")) {
+        self.settings = settings
+        self.stop = stop
+        self.logger = logger
+    }
+
+    /// Runs until stopped (or idle for `exitWhenIdleFor`).
+    public func run() async throws {
+        let registration = WorkerRegistry.Registration.current(
+            name: settings.name, threads: settings.threads, version: "0.1.0")
+        let worker = try withDatabase { try WorkerRegistry(connection: $0).register(registration) }
+        logger[metadataKey: "worker"] = "\(registration.name)#\(worker)"
+        logger.info("registered as worker \(worker) (\(registration.name), \(settings.threads) threads)")
+        let heartbeat = Heartbeat(worker: worker, settings: settings, logger: logger)
+        heartbeat.start()
+        defer { heartbeat.stop() }
+
+        var idleSince = Date()
+        while !stop.isSet {
+            let shard = try withDatabase {
+                try ShardQueue(connection: $0).claim(worker: worker, leaseSeconds: settings.leaseSeconds,
+                                                     waitingUpTo: 2, pollInterval: 1)
+            }
+            guard let shard else {
+                if let limit = settings.exitWhenIdleFor, Date().timeIntervalSince(idleSince) > limit {
+                    logger.info("no work for \(Int(limit)) s: exiting")
+                    break
+                }
+                continue
+            }
+            heartbeat.claimed(shard: shard.id)
+            do {
+                try await train(shard, worker: worker, heartbeat: heartbeat)
+            } catch {
+                logger.error("shard \(shard.id) of run \(shard.run): \(error); giving it back")
+                sessions[shard.run] = nil
+                _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+            idleSince = Date()
+        }
+        for session in sessions.values { await session.close() }
+        logger.info("stopped")
+    }
+
+    // MARK: one shard
+
+    private func train(_ shard: ClaimedShard, worker: Int64, heartbeat: Heartbeat) async throws {
+        let session = try await session(for: shard)
+        try await session.pull()
+        let recipe = session.recipe
+        let batch = recipe.config.batchSize, perImage = recipe.floatsPerImage
+        var images = [Float](repeating: 0, count: batch * perImage)
+        var lossSum = 0.0, lossCount = 0, done = 0
+        let started = Date()
+        var lastReport = Date()
+        while done < shard.sampleCount {
+            if stop.isSet {
+                _ = try withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
+                logger.info("stopping: gave shard \(shard.id) back after \(done)/\(shard.sampleCount) samples")
+                return
+            }
+            let hold = heartbeat.stillHolds(shard: shard.id)
+            if !hold.held || (hold.runState != nil && hold.runState != .running) {
+                logger.info("shard \(shard.id): no longer ours or run not running (\(hold.runState?.rawValue ?? "lease lost")); dropping it")
+                if hold.held { _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) } }
+                return
+            }
+            let n = min(batch, shard.sampleCount - done)
+            if images.count != n * perImage { images = [Float](repeating: 0, count: n * perImage) }
+            let labels = images.withUnsafeMutableBufferPointer {
+                RunRecipe.render(session.source, seed: UInt64(bitPattern: shard.seed),
+                                 indices: UInt64(done)..<UInt64(done + n), into: $0.baseAddress!)
+            }
+            let (loss, ack) = try await session.step(images: images, labels: labels)
+            if loss.isFinite { lossSum += Double(loss); lossCount += 1 }
+            done += n
+            if Date().timeIntervalSince(lastReport) >= settings.reportInterval || done == shard.sampleCount {
+                let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
+                print(String(format: "worker %lld run %lld shard %lld (epoch %d #%d): %d/%d samples, loss %.4f, %.1f img/s, version %llu",
+                             worker, shard.run, shard.id, shard.epoch, shard.index, done, shard.sampleCount,
+                             lossCount > 0 ? lossSum / Double(lossCount) : .nan, rate, ack.newVersion))
+                fflush(stdout)
+                lastReport = Date()
+            }
+        }
+        let elapsed = max(Date().timeIntervalSince(started), 1e-6)
+        let step = Int64(session.localVersion)
+        var metrics = [
+            MetricSample(run: shard.run, step: step, name: MetricName.samples, value: Double(done), worker: worker),
+            MetricSample(run: shard.run, step: step, name: "worker_samples_per_s", value: Double(done) / elapsed, worker: worker),
+        ]
+        if lossCount > 0 {
+            metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.trainLoss,
+                                        value: lossSum / Double(lossCount), worker: worker))
+        }
+        let outcome = try withDatabase {
+            try ShardQueue(connection: $0).complete(shard: shard.id, worker: worker, metrics: metrics)
+        }
+        if case .refused(let why) = outcome {
+            logger.warning("shard \(shard.id): completion refused (\(why)); another worker will redo it")
+        }
+    }
+
+    /// The session of `shard`'s run, connecting to its parameter server on first use.
+    private func session(for shard: ClaimedShard) async throws -> RunSession {
+        if let existing = sessions[shard.run] { return existing }
+        guard let text = shard.psAddress, let address = ServerAddress(text) else {
+            throw WorkerError.noServer(run: shard.run)
+        }
+        let (config, characters) = try withDatabase { connection -> (RunConfig, [String]) in
+            let store = RunStore(connection: connection)
+            return (try store.config(run: shard.run), try store.charset(run: shard.run))
+        }
+        let recipe = try RunRecipe(run: shard.run, config: config, characters: characters)
+        if fonts == nil { fonts = try FontSet.load(fontDirectory: settings.fontDirectory) }
+        let client = try await connectWithBackoff(address, run: shard.run)
+        let session = try RunSession(recipe: recipe, fonts: fonts!, client: client, threads: settings.threads)
+        sessions[shard.run] = session
+        logger.info("run \(shard.run): joined the parameter server at \(text) (\(config.model.rawValue), \(recipe.charset.classCount) classes, codec \(session.codec.name))")
+        return session
+    }
+
+    private func connectWithBackoff(_ address: ServerAddress, run: Int64) async throws -> PSClient {
+        var delay: UInt64 = 500_000_000
+        var attempt = 0
+        while true {
+            do {
+                return try await PSClient.connect(
+                    host: address.host, port: address.port, token: settings.token,
+                    clientName: logger[metadataKey: "worker"].map { "\($0)" } ?? "worker", runID: UInt64(run))
+            } catch let error as PSClientError {
+                throw error  // refused (wrong token, unknown run): retrying cannot help
+            } catch {
+                attempt += 1
+                if attempt >= 8 || stop.isSet { throw error }
+                logger.warning("cannot reach the parameter server at \(address.host):\(address.port) (\(error)); retrying")
+                try await Task.sleep(nanoseconds: delay)
+                delay = min(delay * 2, 8_000_000_000)
+            }
+        }
+    }
+
+    /// Runs `body` on the worker's connection, reconnecting with backoff when the database went
+    /// away (restart, network) instead of dying.
+    func withDatabase<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        var delay = 0.5
+        while true {
+            do {
+                if connection == nil || connection?.isHealthy == false {
+                    connection = try PostgresConnection(url: settings.database.connectionURL(), applicationName: "crnn-worker")
+                }
+                return try body(connection!)
+            } catch let error as PostgresError where error.isConnectionLoss && !stop.isSet {
+                logger.warning("database unavailable (\(error.message)); retrying in \(delay) s")
+                connection = nil
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 10)
+            }
+        }
+    }
+}
