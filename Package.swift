@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "crnn-coordinator",
             dependencies: [
-                "Store", "CommandLineSupport",
+                "Store", "Coordinator", "Wire", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

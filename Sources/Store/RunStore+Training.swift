@@ -33,3 +33,11 @@ extension RunStore {
         return state
     }
 }
+
+extension RunStore {
+    /// Records where a run's parameter server listens now (a restarted coordinator may listen
+    /// elsewhere); workers read it when they claim a shard.
+    public func publish(run: Int64, psAddress: String) throws {
+        try connection.execute("UPDATE runs SET ps_address = $2 WHERE id = $1", [run, psAddress])
+    }
+}

@@ -106,11 +106,12 @@ public final class WorkerDaemon {
         let elapsed = max(Date().timeIntervalSince(started), 1e-6)
         let step = Int64(session.localVersion)
         var metrics = [
-            MetricSample(run: shard.run, step: step, name: MetricName.samples, value: Double(done), worker: worker),
+            // Per-worker figures; the run's own `samples` and `train_loss` come from the server.
+            MetricSample(run: shard.run, step: step, name: "worker_samples", value: Double(done), worker: worker),
             MetricSample(run: shard.run, step: step, name: "worker_samples_per_s", value: Double(done) / elapsed, worker: worker),
         ]
         if lossCount > 0 {
-            metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.trainLoss,
+            metrics.append(MetricSample(run: shard.run, step: step, name: "worker_train_loss",
                                         value: lossSum / Double(lossCount), worker: worker))
         }
         let outcome = try withDatabase {

@@ -1,21 +1,87 @@
 import ArgumentParser
 import CommandLineSupport
+import Coordinator
+import Foundation
+import Logging
 import Store
+import Wire
 
 @main
-struct CoordinatorCommand: ParsableCommand {
+struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crnn-coordinator",
         abstract: "Schedule runs and serve the parameter server.",
-        discussion: "Migrates the database schema on start, and refuses a schema newer than it knows.")
+        discussion: """
+            Takes queued runs by priority (and resumes running ones from their latest checkpoint \
+            after a restart), serves their parameters and applies workers' gradients as they \
+            arrive, validates every N updates, stores checkpoints and metrics in PostgreSQL, and \
+            completes a run when every shard is done. Listens on 127.0.0.1 unless --listen says \
+            otherwise; workers authenticate with the shared token. Migrates the database on start \
+            and refuses a schema newer than it knows.
+            """)
 
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
-        let connection = try database.connect(applicationName: "crnn-coordinator")
-        let version = try Migrator(connection: connection).currentVersion()
-        print("crnn-coordinator: database schema at version \(version)")
-        // The scheduler and parameter server land with issue 6 (see `issues show 6`).
-        throw ValidationError("the parameter server is not built yet in this version")
+    @Option(help: ArgumentHelp("Address the parameter server listens on (host:port; port 0 picks one).",
+                               valueName: "host:port"))
+    var listen = "127.0.0.1:7070"
+
+    @Option(help: ArgumentHelp("Address workers should connect to, if not the listen address.", valueName: "host:port"))
+    var advertise: String?
+
+    @Option(help: ArgumentHelp("File holding the shared token (default: $CRNN_TOKEN).", valueName: "path"))
+    var tokenFile: String?
+
+    @Option(help: "Threads for validation.")
+    var threads: Int = 1
+
+    @Option(help: "Runs trained at once.")
+    var maxRuns: Int = 4
+
+    @Option(help: "Exit after this many seconds with no active run (default: serve for ever).")
+    var exitWhenIdle: Double?
+
+    @Option(help: ArgumentHelp("Extra fonts to render with.", valueName: "dir"))
+    var fontDir: String?
+
+    func validate() throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port), colon != listen.startIndex else {
+            throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:7070 or 0.0.0.0:7070")
+        }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if maxRuns < 1 { throw ValidationError("--max-runs must be at least 1") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let colon = listen.lastIndex(of: ":")!
+        var settings = CoordinatorSettings(database: database.location, token: try SharedToken.resolve(file: tokenFile))
+        settings.listenHost = String(listen[..<colon])
+        settings.listenPort = Int(listen[listen.index(after: colon)...])!
+        settings.advertise = advertise
+        settings.threads = threads
+        settings.maximumRuns = maxRuns
+        settings.exitWhenIdleFor = exitWhenIdle
+        settings.fontDirectory = fontDir
+        _ = try database.connect(applicationName: "crnn-coordinator")
+        let daemon = CoordinatorDaemon(settings: settings)
+        let signals = StopSignals { daemon.requestStop() }
+        defer { _ = signals }
+        try await daemon.run()
+    }
+}
+
+/// SIGTERM / SIGINT ask the daemon to stop after its current tick.
+final class StopSignals {
+    private var sources: [DispatchSourceSignal] = []
+    init(_ handler: @escaping @Sendable () -> Void) {
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
     }
 }

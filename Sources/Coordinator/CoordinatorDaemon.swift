@@ -1,0 +1,186 @@
+// The coordinator's life: serve the parameter server, take queued runs (and resume running ones
+// after a restart, from their latest checkpoint), flush metrics, validate and checkpoint every N
+// updates, rescue expired leases, and complete a run once every shard is done and a final
+// validation is stored.
+import Engine
+import Foundation
+import Logging
+import Store
+import TextImages
+import Training
+import Wire
+
+public final class CoordinatorDaemon {
+    let settings: CoordinatorSettings
+    var logger: Logger
+    private var connection: PostgresConnection?
+    private var trainers: [Int64: RunTrainer] = [:]
+    private var fonts: FontSet?
+    private let service: ParameterService
+    private var stopRequested = false
+    private let stopLock = NSLock()
+
+    public init(settings: CoordinatorSettings, logger: Logger = Logger(label: "crnn.coordinator")) {
+        self.settings = settings
+        self.logger = logger
+        service = ParameterService(logger: logger)
+    }
+
+    public func requestStop() { stopLock.withLock { stopRequested = true } }
+    private var stopping: Bool { stopLock.withLock { stopRequested } }
+
+    public func run() async throws {
+        var configuration = PSServerConfiguration(token: settings.token, host: settings.listenHost, port: settings.listenPort)
+        configuration.maximumPayload = FrameFormat.defaultMaximumPayload
+        let server = try await PSServer.bind(configuration: configuration, delegate: service, logger: logger)
+        let address = settings.advertise ?? "\(settings.listenHost):\(server.port)"
+        logger.info("parameter server listening on \(settings.listenHost):\(server.port) (advertised as \(address))")
+        let serving = Task { try await server.run() }
+        defer { serving.cancel() }
+
+        var lastMetrics = Date()
+        var idleSince = Date()
+        while !stopping {
+            do {
+                try schedule(address: address)
+                let flushMetrics = Date().timeIntervalSince(lastMetrics) >= settings.metricsInterval
+                for trainer in Array(trainers.values) {
+                    try tend(trainer, flushMetrics: flushMetrics)
+                }
+                if flushMetrics { lastMetrics = Date() }
+            } catch let error as PostgresError where error.isConnectionLoss {
+                logger.warning("database unavailable (\(error.message)); retrying")
+                connection = nil
+            } catch {
+                logger.error("scheduler: \(error)")
+            }
+            if !trainers.isEmpty { idleSince = Date() }
+            if let limit = settings.exitWhenIdleFor, Date().timeIntervalSince(idleSince) > limit {
+                logger.info("no active run for \(Int(limit)) s: exiting")
+                break
+            }
+            try await Task.sleep(nanoseconds: UInt64(settings.tick * 1e9))
+        }
+        await server.close()
+    }
+
+    // MARK: scheduling
+
+    private func database() throws -> PostgresConnection {
+        if let connection, connection.isHealthy { return connection }
+        let fresh = try PostgresConnection(url: settings.database.connectionURL(), applicationName: "crnn-coordinator")
+        try Migrator(connection: fresh).migrate()
+        connection = fresh
+        return fresh
+    }
+
+    /// Rescues expired leases, resumes active runs it does not hold yet, starts queued ones.
+    private func schedule(address: String) throws {
+        let db = try database()
+        let rescued = try ShardQueue(connection: db).rescueExpired()
+        for shard in rescued {
+            logger.info("shard \(shard.shard) of run \(shard.run): lease expired, now \(shard.state.rawValue) (attempt \(shard.attempt))")
+        }
+        let store = RunStore(connection: db)
+        for (run, _) in try store.activeRuns() where trainers[run] == nil {
+            try store.publish(run: run, psAddress: address)
+            try adopt(run: run, store: store, db: db)
+        }
+        while trainers.count < settings.maximumRuns, let run = try store.startNextQueued(
+            psAddress: address, actor: RunStore.defaultActor("crnn-coordinator")) {
+            do {
+                try adopt(run: run, store: store, db: db)
+            } catch {
+                logger.error("run \(run): cannot start: \(error)")
+                _ = try? store.apply(.fail(reason: "\(error)"), run: run, actor: RunStore.defaultActor("crnn-coordinator"))
+            }
+        }
+    }
+
+    /// Builds a run's trainer: resolves and stores its alphabet, resumes from its latest checkpoint.
+    private func adopt(run: Int64, store: RunStore, db: PostgresConnection) throws {
+        let config = try store.config(run: run)
+        let characters: [String]
+        if let stored = try? store.charset(run: run) {
+            characters = stored
+        } else {
+            guard case .preset(let preset) = config.charset else {
+                throw RunStore.TrainingFailure.noAlphabet(run)
+            }
+            characters = try Charset.preset(preset.rawValue).characters
+            try store.setCharset(run: run, characters: characters)
+        }
+        let recipe = try RunRecipe(run: run, config: config, characters: characters)
+        if fonts == nil { fonts = try FontSet.load(fontDirectory: settings.fontDirectory) }
+        var resume: Checkpoint?
+        let checkpoints = CheckpointStore(connection: db)
+        if let latest = try? checkpoints.find(run: run, .latest) {
+            resume = try Checkpoint.decode(try checkpoints.fetch(latest), source: "run \(run) checkpoint \(latest.id)")
+            logger.info("run \(run): resuming from its checkpoint at version \(latest.step)")
+        }
+        let trainer = try RunTrainer(recipe: recipe, fonts: fonts!, threads: settings.threads, resumeFrom: resume)
+        trainers[run] = trainer
+        service.add(trainer, codec: try recipe.makeCodec())
+        logger.info("run \(run): training \(config.model.rawValue) (\(trainer.core.parameterCount) parameters, \(recipe.charset.classCount) classes), \(trainer.validation.count) validation samples")
+    }
+
+    // MARK: one run
+
+    private func tend(_ trainer: RunTrainer, flushMetrics: Bool) throws {
+        let db = try database()
+        let run = trainer.run
+        let state = try RunStore(connection: db).state(run: run)
+        if state.isFinal {
+            logger.info("run \(run) is \(state.rawValue): no longer serving it")
+            drop(run)
+            return
+        }
+        if flushMetrics { try MetricsStore(connection: db).insert(trainer.drainMetrics()) }
+        if trainer.validationDue { try validate(trainer, db: db) }
+        guard state == .running else { return }
+        let counts = try ShardQueue(connection: db).counts(run: run)
+        if (counts[.available] ?? 0) == 0 && (counts[.running] ?? 0) == 0 {
+            try finish(trainer, counts: counts, db: db)
+        }
+    }
+
+    private func validate(_ trainer: RunTrainer, db: PostgresConnection) throws {
+        let run = trainer.run
+        let (version, result, file) = try trainer.validate()
+        let step = Int64(version)
+        try MetricsStore(connection: db).insert([
+            MetricSample(run: run, step: step, name: MetricName.validationLoss, value: result.loss),
+            MetricSample(run: run, step: step, name: MetricName.validationAccuracy, value: result.lineAccuracy),
+            MetricSample(run: run, step: step, name: "val_cer", value: result.characterErrorRate),
+        ])
+        let metrics = ["val_loss": result.loss, "val_accuracy": result.lineAccuracy, "val_cer": result.characterErrorRate]
+        let checkpoints = CheckpointStore(connection: db)
+        let config = trainer.recipe.config.checkpoints
+        if trainer.isBest(result.lineAccuracy) && config.best > 0 {
+            _ = try checkpoints.store(run: run, step: step, kind: .best, bytes: file, metrics: metrics)
+        }
+        _ = try checkpoints.store(run: run, step: step, kind: .latest, bytes: file, metrics: metrics)
+        _ = try checkpoints.applyRetention(run: run, best: config.best, keepLatest: true)
+        logger.info("\(String(format: "run %lld version %llu: validation accuracy %.4f, CER %.4f, loss %.4f", run, version, result.lineAccuracy, result.characterErrorRate, result.loss))")
+    }
+
+    /// Every shard is done: a final validation (unless the last one saw this version), then
+    /// the run is completed.
+    private func finish(_ trainer: RunTrainer, counts: [ShardState: Int], db: PostgresConnection) throws {
+        if trainer.lastValidatedVersion != trainer.core.version || trainer.bestAccuracy < 0 {
+            try validate(trainer, db: db)
+        }
+        try MetricsStore(connection: db).insert(trainer.drainMetrics())
+        let failed = counts[.failed] ?? 0
+        let detail = failed > 0 ? "\(failed) shard(s) failed after their maximum attempts" : nil
+        try RunStore(connection: db).apply(.complete, run: trainer.run,
+                                           actor: RunStore.defaultActor("crnn-coordinator"), detail: detail)
+        logger.info("run \(trainer.run) completed at version \(trainer.core.version)")
+        drop(trainer.run)
+    }
+
+    private func drop(_ run: Int64) {
+        service.remove(run: run)
+        trainers[run] = nil
+    }
+}

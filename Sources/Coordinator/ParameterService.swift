@@ -1,0 +1,73 @@
+// The parameter server's answers to workers, for every run this coordinator trains.
+import Foundation
+import Logging
+import NIOCore
+import Wire
+
+final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
+    enum Refusal: Error, CustomStringConvertible {
+        case unknownRun(UInt64)
+        case wrongCodec(expected: String, got: String)
+        var description: String {
+            switch self {
+            case .unknownRun(let run): return "run \(run) is not being trained by this coordinator"
+            case let .wrongCodec(expected, got): return "run uses codec \(expected), push used \(got)"
+            }
+        }
+    }
+
+    private let lock = NSLock()
+    private var trainers: [UInt64: RunTrainer] = [:]
+    private var codecs: [UInt64: any GradientCodec] = [:]
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func add(_ trainer: RunTrainer, codec: any GradientCodec) {
+        lock.withLock {
+            trainers[UInt64(trainer.run)] = trainer
+            codecs[UInt64(trainer.run)] = codec
+        }
+    }
+
+    func remove(run: Int64) { _ = lock.withLock { trainers.removeValue(forKey: UInt64(run)) } }
+
+    private func trainer(_ run: UInt64) throws -> (RunTrainer, any GradientCodec) {
+        guard let found = lock.withLock({ trainers[run].map { ($0, codecs[run]!) } }) else {
+            throw Refusal.unknownRun(run)
+        }
+        return found
+    }
+
+    func welcome(_ hello: Hello) async throws -> Welcome {
+        let (trainer, codec) = try trainer(hello.runID)
+        logger.info("\(hello.clientName) joined run \(hello.runID)")
+        return Welcome(runID: hello.runID, currentVersion: trainer.core.version,
+                       parameterCount: UInt64(trainer.core.wireCount), codecName: codec.name)
+    }
+
+    func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
+        let (trainer, _) = try trainer(pull.runID)
+        if pull.sinceVersion != Pull.none && pull.sinceVersion == trainer.core.version {
+            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
+        }
+        let (version, bytes) = try trainer.core.parameters { try FP32ZstdCodec().encode($0, layout: [$0.count]) }
+        trainer.recordPull(bytes: bytes.count)
+        return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
+    }
+
+    func handlePush(_ push: Push, from client: Hello) async throws -> Ack {
+        let (trainer, codec) = try trainer(push.runID)
+        guard push.codecName == codec.name else {
+            throw Refusal.wrongCodec(expected: codec.name, got: push.codecName)
+        }
+        let outcome = try push.payload.withUnsafeReadableBytes { raw in
+            try trainer.core.apply(payload: raw, codec: codec, baseVersion: push.baseVersion,
+                                   sampleCount: Int(push.sampleCount))
+        }
+        trainer.recordPush(bytes: push.payload.readableBytes, samples: Int(push.sampleCount),
+                           loss: push.loss, outcome: outcome)
+        return Ack(newVersion: outcome.newVersion, staleness: UInt64(outcome.staleness),
+                   status: outcome.applied ? .applied : .refused, reason: outcome.reason)
+    }
+}

@@ -1,0 +1,92 @@
+// One running run inside the coordinator: its parameter server core, its push statistics, its
+// validation set, and the checkpoints it keeps.
+import Engine
+import Foundation
+import Logging
+import Store
+import TextImages
+import Training
+import Wire
+
+final class RunTrainer: @unchecked Sendable {
+    let recipe: RunRecipe
+    let core: ParameterServerCore
+    let validation: ValidationSet
+    private let evalModel: CRNNModel
+    private let lock = NSLock()
+    private var statistics = PushStatistics()
+    private(set) var lastValidatedVersion: UInt64
+    private(set) var bestAccuracy: Double = -1
+    /// Bytes of one uncompressed fp32 push, for the compression ratio.
+    let rawPushBytes: Int
+
+    var run: Int64 { recipe.run }
+
+    /// - Parameter resumeFrom: the latest stored checkpoint of this run, after a restart.
+    init(recipe: RunRecipe, fonts: FontSet, threads: Int, resumeFrom checkpoint: Checkpoint?) throws {
+        self.recipe = recipe
+        let model = recipe.makeModel(threads: threads)
+        var version: UInt64 = 0
+        if let checkpoint {
+            model.parameters.load(checkpoint.parameters)
+            model.buffers.load(checkpoint.buffers)
+            version = UInt64(max(0, checkpoint.step))
+        }
+        core = ParameterServerCore(
+            model: model, optimizer: recipe.makeOptimizer(layout: model.parameters.layout),
+            schedule: recipe.schedule,
+            staleness: StalenessRule(bound: recipe.config.staleness.bound,
+                                     policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
+            samplesPerEpoch: recipe.config.data.samplesPerEpoch, version: version)
+        evalModel = recipe.makeModel(threads: threads)
+        validation = ValidationSet(recipe: recipe, source: try recipe.makeSource(fonts: fonts))
+        lastValidatedVersion = version
+        rawPushBytes = 4 * core.wireCount
+    }
+
+    func recordPush(bytes: Int, samples: Int, loss: Float, outcome: PushOutcome) {
+        lock.withLock {
+            statistics.recordPush(bytes: bytes, rawBytes: rawPushBytes, samples: samples, loss: loss,
+                                  staleness: outcome.staleness, applied: outcome.applied)
+        }
+    }
+
+    func recordPull(bytes: Int) { lock.withLock { statistics.recordPull(bytes: bytes) } }
+
+    /// The push-interval metrics since the last call.
+    func drainMetrics() -> [MetricSample] {
+        let rate = core.learningRate
+        let version = core.version
+        return lock.withLock { statistics.drain(run: run, step: Int64(version), learningRate: rate) }
+    }
+
+    var validationDue: Bool {
+        core.version >= lastValidatedVersion + UInt64(max(1, recipe.config.validation.every))
+    }
+
+    /// Evaluates a snapshot of the parameters (pushes keep flowing meanwhile) and returns the
+    /// metrics plus the checkpoint file of that snapshot.
+    func validate() throws -> (version: UInt64, result: ValidationResult, checkpoint: [UInt8]) {
+        let version = core.withExclusiveModel { model, version in
+            evalModel.parameters.copy(from: model.parameters)
+            evalModel.buffers.copy(from: model.buffers)
+            return version
+        }
+        let result = try validation.evaluate(evalModel)
+        let metrics = [
+            "val_loss": result.loss, "val_accuracy": result.lineAccuracy, "val_cer": result.characterErrorRate,
+        ]
+        let file = try evalModel.checkpoint(
+            preset: recipe.config.model.rawValue, charset: recipe.charset.characters,
+            imageHeight: recipe.config.image.height, imageWidth: recipe.config.image.width,
+            step: Int(version), metrics: metrics).encoded()
+        lastValidatedVersion = version
+        return (version, result, file)
+    }
+
+    /// Whether `accuracy` earns a place among the best checkpoints.
+    func isBest(_ accuracy: Double) -> Bool {
+        defer { bestAccuracy = max(bestAccuracy, accuracy) }
+        return accuracy >= bestAccuracy
+    }
+}
