@@ -5,5 +5,9 @@ struct CRNNCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crnnctl",
         abstract: "Submit, watch and use CRNN training runs on a crnn-cluster.",
-        subcommands: [DBCommand.self, GenCommand.self, BenchCommand.self])
+        subcommands: [
+            SubmitCommand.self, RunsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
+            ResumeCommand.self, MetricsCommand.self, CheckpointsCommand.self, SQLCommand.self,
+            GenCommand.self, DBCommand.self, BenchCommand.self,
+        ])
 }

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct CheckpointsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoints",
+        abstract: "List and fetch a run's checkpoints stored in PostgreSQL.",
+        subcommands: [CheckpointsList.self, CheckpointsFetch.self])
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Store
+
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Validate a run config and queue the run with all its shards.",
+        discussion: """
+            The config is YAML (see examples/demo.yaml). Mistakes are reported with the file, line \
+            and key before anything touches the database. Example:
+              crnnctl submit examples/demo.yaml --set optimizer.lr=0.0005 --set epochs=2
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The run config (YAML).", valueName: "file"))
+    var file: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a config value (repeatable), e.g. --set optimizer.lr=0.001.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Run name (default: the config's name, else the file name).")
+    var name: String?
+
+    @Option(help: "Higher runs are served first (default 0).")
+    var priority: Int = 0
+
+    func validate() throws {
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--name must not be empty")
+        }
+        guard (-1_000_000...1_000_000).contains(priority) else {
+            throw ValidationError("--priority must be between -1000000 and 1000000, got \(priority)")
+        }
+    }
+
+    func run() throws {
+        // Parse first: a bad config is reported without needing a database.
+        let config = try RunConfigParser().parse(file: file, overrides: overrides)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let connection = try database.connect(applicationName: "crnnctl")
+        let submitted = try RunStore(connection: connection).submit(
+            config: config, configYAML: text, overrides: overrides, name: name ?? config.name ?? fallbackName,
+            priority: priority)
+        print("run \(submitted.run) queued: \(submitted.shards) shards")
+    }
+}
