@@ -1,0 +1,89 @@
+import Engine
+import Testing
+import Wire
+@testable import Coordinator
+
+@Suite struct ParameterServerCoreTests {
+    let tinyConfig = ModelConfig(channels: [4, 8, 8, 8, 8, 8, 8], head: .gru, hidden: 4, classes: 5)
+
+    func makeCore(bound: Int = 2, policy: StalenessRule.Policy = .refuse, lr: Float = 0.5) -> ParameterServerCore {
+        let model = CRNNModel(config: tinyConfig, seed: 3)
+        return ParameterServerCore(
+            model: model, optimizer: SGD(layout: model.parameters.layout),
+            schedule: StepLRSchedule(baseRate: lr, gamma: 1, stepSize: 1_000_000),
+            staleness: StalenessRule(bound: bound, policy: policy), samplesPerEpoch: 100)
+    }
+
+    /// A wire gradient: every parameter entry `g`, every running-statistic entry `d`.
+    func payload(_ core: ParameterServerCore, g: Float, d: Float) throws -> [UInt8] {
+        let values = [Float](repeating: g, count: core.parameterCount)
+            + [Float](repeating: d, count: core.wireCount - core.parameterCount)
+        return try FP32ZstdCodec().encode(values, layout: core.wireLayout)
+    }
+
+    func apply(_ core: ParameterServerCore, _ bytes: [UInt8], base: UInt64) throws -> PushOutcome {
+        try bytes.withUnsafeBytes { try core.apply(payload: $0, codec: FP32ZstdCodec(), baseVersion: base, sampleCount: 8) }
+    }
+
+    @Test func appliesAPushAsOneSGDStepAndAddsTheStatisticsChange() throws {
+        let core = makeCore()
+        let before = core.model.parameters.values, statsBefore = core.model.buffers.values
+        let outcome = try apply(core, try payload(core, g: 0.1, d: 0.25), base: 0)
+        #expect(outcome == PushOutcome(applied: true, newVersion: 1, staleness: 0, weight: 1, reason: ""))
+        let after = core.model.parameters.values
+        #expect(zip(before, after).allSatisfy { abs(($0 - 0.5 * 0.1) - $1) < 1e-6 })
+        #expect(zip(statsBefore, core.model.buffers.values).allSatisfy { abs($0 + 0.25 - $1) < 1e-6 })
+        #expect(core.samplesApplied == 8)
+    }
+
+    @Test func refusesPushesStalerThanTheBound() throws {
+        let core = makeCore(bound: 2, policy: .refuse)
+        let bytes = try payload(core, g: 0.01, d: 0)
+        for base in 0..<3 { _ = try apply(core, bytes, base: UInt64(base)) }
+        #expect(core.version == 3)
+        let before = core.model.parameters.values
+        let stale = try apply(core, bytes, base: 0)
+        #expect(!stale.applied && stale.staleness == 3 && stale.newVersion == 3)
+        #expect(stale.reason.contains("stale"))
+        #expect(core.model.parameters.values == before, "a refused push changes nothing")
+        let fresh = try apply(core, bytes, base: 1)
+        #expect(fresh.applied && fresh.staleness == 2)
+    }
+
+    @Test func downweightsStalePushesWhenConfigured() throws {
+        let core = makeCore(bound: 1, policy: .downweight, lr: 1)
+        let bytes = try payload(core, g: 0.1, d: 0)
+        for base in 0..<4 { _ = try apply(core, bytes, base: UInt64(base)) }
+        let before = core.model.parameters.values
+        let outcome = try apply(core, bytes, base: 0)  // 4 behind, bound 1: weight 1/4
+        #expect(outcome.applied && outcome.weight == 0.25)
+        // SGD without momentum: p -= lr * weight * g.
+        #expect(zip(before, core.model.parameters.values).allSatisfy { abs(($0 - 0.025) - $1) < 1e-6 })
+    }
+
+    @Test func refusesABaseFromTheFutureAndMalformedPayloads() throws {
+        let core = makeCore()
+        let future = try apply(core, try payload(core, g: 0, d: 0), base: 9)
+        #expect(!future.applied && future.reason.contains("newer"))
+        #expect(throws: (any Error).self) { _ = try apply(core, [1, 2, 3], base: 0) }
+        #expect(core.version == 0)
+    }
+
+    @Test func parameterEncodingIsCachedPerVersionAndLossless() throws {
+        let core = makeCore()
+        var encodings = 0
+        let encode: ([Float]) throws -> [UInt8] = { values in
+            encodings += 1
+            return try FP32ZstdCodec().encode(values, layout: [values.count])
+        }
+        let first = try core.parameters(encode: encode)
+        _ = try core.parameters(encode: encode)
+        #expect(encodings == 1)
+        var decoded = [Float](repeating: 0, count: core.wireCount)
+        try FP32ZstdCodec().decode(first.bytes, into: &decoded)
+        #expect(decoded == core.model.parameters.values + core.model.buffers.values)
+        _ = try apply(core, try payload(core, g: 0.1, d: 0), base: 0)
+        #expect(try core.parameters(encode: encode).version == 1)
+        #expect(encodings == 2)
+    }
+}
