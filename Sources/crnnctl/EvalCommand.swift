@@ -109,9 +109,12 @@ struct EvalCommand: ParsableCommand {
             let file = Self.labelsFile(labels!)
             let directory = (file as NSString).deletingLastPathComponent
             let dataset = try LabelledDataset(directory: directory.isEmpty ? "." : directory, charset: recognizer.charset)
-            if !dataset.unknownCharacters.isEmpty { printError("warning: \(dataset.unknownReport); they count as errors") }
             report.data = "\(dataset.count) labelled images from \(file)"
-            report.unknownCharacters = Dictionary(uniqueKeysWithValues: dataset.unknownCharacters.map { (String($0.key), $0.value) })
+            if !dataset.unknownCharacters.isEmpty {
+                report.unknownCharacters = Dictionary(uniqueKeysWithValues: dataset.unknownCharacters.map { (String($0.key), $0.value) })
+                printError("warning: \(dataset.entriesWithUnknown) labels contain characters outside the checkpoint's charset: "
+                           + "\(report.unknownList); the model cannot read them, so they count as errors")
+            }
             evaluation = try recognizer.evaluate(labelled: dataset, beamWidth: beam, batchSize: batch, decodingThreads: threads)
             for (_, message) in evaluation.unreadable { printError("error: \(message)") }
         }
@@ -175,6 +178,12 @@ struct EvalReport: Encodable {
         }
     }
 
+    /// The characters outside the charset with their counts, most frequent first.
+    var unknownList: String {
+        let listed = (unknownCharacters ?? [:]).sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+        return listed.map { "'\($0.key)'×\($0.value)" }.joined(separator: " ")
+    }
+
     var text: String {
         var out = """
             checkpoint       \(checkpoint) (\(model))
@@ -183,15 +192,13 @@ struct EvalReport: Encodable {
             character error  \(String(format: "%.4f", characterErrorRate)) (\(characterErrors) edits over \(truthCharacters) characters)
             throughput       \(String(format: "%.1f", imagesPerSecond)) images/s (\(decoding), \(threads) threads, \(String(format: "%.2f", recognitionSeconds)) s recognising)
             """
-        if let unknownCharacters {
-            let listed = unknownCharacters.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
-            out += "\nnot in charset   " + listed.map { "'\($0.key)'×\($0.value)" }.joined(separator: " ")
-        }
+        if unknownCharacters != nil { out += "\nnot in charset   " + unknownList }
         if let worst {
             out += worst.isEmpty ? "\nworst lines      none: every line was read exactly" : "\nworst \(worst.count) lines:"
             for c in worst {
                 out += "\n  \(c.path ?? "sample \(c.index)")  distance \(c.distance), confidence \(String(format: "%.3f", c.confidence))"
-                out += "\n    truth       \(c.truth)\n    prediction  \(c.prediction)"
+                out += "\n    truth       \(c.truth.isEmpty ? "(empty)" : c.truth)"
+                out += "\n    prediction  \(c.prediction.isEmpty ? "(empty)" : c.prediction)"
             }
         }
         return out

@@ -106,7 +106,7 @@ import TextImages
             images.append(image)
             try PNGCodec.write(image, to: paths[i])
         }
-        FileManager.default.createFile(atPath: folder + "/empty.png", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/empty.png", contents: Data())
         let all = Array(paths[..<2]) + [folder + "/empty.png", folder + "/gone.png"] + Array(paths[2...])
         var chunks: [[FilePrediction]] = []
         for threads in [1, 3] {
@@ -129,7 +129,7 @@ import TextImages
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(throws: ImageFolderError.noImages(folder)) { try imageFiles(in: folder) }
         for name in ["b.JPG", "a.png", "c.jpeg", "x.gif", "notes.txt", ".png", "d.Png"] {
-            FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1]))
+            _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1]))
         }
         #expect(try imageFiles(in: folder) == ["a.png", "b.JPG", "c.jpeg", "d.Png"].map { folder + "/" + $0 })
         #expect(throws: ImageFolderError.missing(folder + "/nope")) { try imageFiles(in: folder + "/nope") }

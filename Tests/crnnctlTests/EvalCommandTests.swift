@@ -63,9 +63,9 @@ import TextImages
     /// A labelled folder read by the trained model: the report must agree with what predict
     /// reads for the same files, count the character outside the charset, and skip a bad file.
     @Test func labelledFolderAgreesWithPredictAndCountsUnknownCharacters() throws {
-        let checkpoint = try GlyphLines.trained.get()
         let folder = try temporaryFolder("eval-labels")
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        let checkpoint = try GlyphLines.writeTrained(in: folder)
         let lines = GlyphLines.lines(count: 10, seed: 1)
         var tsv = "", truths: [String] = []
         for (i, line) in lines.enumerated() {
@@ -76,7 +76,7 @@ import TextImages
             truths.append(truth)
             tsv += "line\(i).png\t\(truth)\n"
         }
-        FileManager.default.createFile(atPath: folder + "/broken.png", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/broken.png", contents: Data())
         tsv += "broken.png\tab\n"
         try tsv.write(toFile: folder + "/labels.tsv", atomically: true, encoding: .utf8)
 

@@ -77,15 +77,23 @@ enum GlyphLines {
         }
     }
 
-    /// The trained checkpoint's path: trained once per test process, shared by the suites.
-    static let trained: Result<String, Error> = Result { try train() }
+    /// The trained checkpoint: trained once per test process, shared by the suites.
+    static let trained: Result<Checkpoint, Error> = Result { try train() }
 
-    /// Trains the tiny preset on 64 lines (Adam, 160 steps of 16) and writes its checkpoint.
-    private static func train() throws -> String {
+    /// Writes the trained checkpoint into `folder`; returns its path.
+    static func writeTrained(in folder: String) throws -> String {
+        let path = folder + "/glyphs.crnn"
+        try trained.get().write(to: path)
+        return path
+    }
+
+    /// Trains the tiny preset on 64 lines (Adam, 160 steps of 16).
+    private static func train() throws -> Checkpoint {
         let data = lines(count: 64, seed: 1)
         let model = CRNNModel(config: ModelPreset.tiny.config(classes: charset.count + 1), seed: 11)
         let optimizer = Adam(layout: model.parameters.layout)
-        let batch = 16
+        let batch = 16, started = Date()
+        defer { print("trained the glyph model in \(String(format: "%.1f", Date().timeIntervalSince(started))) s") }
         for step in 0..<160 {
             let slice = data[((step * batch) % data.count)...].prefix(batch)
             let images = slice.flatMap { $0.image.normalized() }
@@ -93,9 +101,7 @@ enum GlyphLines {
             try model.trainStep(images: images, targets: targets)
             optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: 4e-3)
         }
-        let path = try temporaryFolder("trained") + "/glyphs.crnn"
-        try model.checkpoint(preset: "tiny", charset: charset, imageHeight: 32, imageWidth: width, step: 160).write(to: path)
-        return path
+        return model.checkpoint(preset: "tiny", charset: charset, imageHeight: 32, imageWidth: width, step: 160)
     }
 }
 
