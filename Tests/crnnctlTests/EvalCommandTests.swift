@@ -123,6 +123,14 @@ import TextImages
         #expect(output.stderr.contains(message), "\(output.stderr)")
     }
 
+    @Test func helpExplainsTheScoresAndExitStatus() throws {
+        let output = try crnnctl(["eval", "--help"])
+        #expect(output.status == 0)
+        for words in ["Character error rate", "--synthetic", "--labels", "--errors", "64  usage error"] {
+            #expect(output.stdout.contains(words), "'\(words)' in \(output.stdout)")
+        }
+    }
+
     @Test func missingCheckpointIsNamed() throws {
         let output = try crnnctl(["eval", "--checkpoint", "/nonexistent-crnn/model.crnn", "--synthetic", "3"])
         #expect(output.status == 2)
