@@ -105,12 +105,14 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "TextImages"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport"]),
         .testTarget(
             name: "WireTests",
             dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "crnnctlTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(
+            name: "crnnctlTests",
+            dependencies: ["Store", "TestSupport", "Engine", "TextImages", "CPNG", "CTurboJPEG"]),
     ],
     swiftLanguageModes: [.v5]
 )

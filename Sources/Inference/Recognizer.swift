@@ -75,12 +75,20 @@ public final class Recognizer {
         return (0..<count).map { decode(logits, sample: $0, beamWidth: beamWidth) }
     }
 
+    /// Classes a beam may grow by at each step when the alphabet is large: trying all 30,657 classes
+    /// of a full charset at every step costs seconds per line, while the classes outside a step's
+    /// most probable few almost never survive into the best prefixes.
+    static func beamCandidates(classes: Int, beamWidth: Int) -> Int? {
+        classes > 256 ? max(32, 4 * beamWidth) : nil
+    }
+
     private func decode(_ logits: Logits, sample n: Int, beamWidth: Int) -> Reading {
         logits.values.withUnsafeBufferPointer { values in
             let start = values.baseAddress! + n * logits.K
             let decoding = beamWidth > 1
                 ? ctcBeamSearch(logits: start, T: logits.T, K: logits.K, stride: logits.N * logits.K,
-                                beamWidth: beamWidth)[0]
+                                beamWidth: beamWidth,
+                                candidatesPerStep: Self.beamCandidates(classes: logits.K, beamWidth: beamWidth))[0]
                 : ctcGreedyDecode(logits: start, T: logits.T, K: logits.K, stride: logits.N * logits.K)
             return Reading(text: charset.decode(decoding.labels), classes: decoding.labels,
                            confidence: decoding.confidence)

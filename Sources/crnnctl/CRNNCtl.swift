@@ -8,6 +8,6 @@ struct CRNNCtl: ParsableCommand {
         subcommands: [
             SubmitCommand.self, RunsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
             ResumeCommand.self, MetricsCommand.self, CheckpointsCommand.self, SQLCommand.self,
-            GenCommand.self, DBCommand.self, BenchCommand.self,
+            PredictCommand.self, EvalCommand.self, GenCommand.self, DBCommand.self, BenchCommand.self,
         ])
 }
