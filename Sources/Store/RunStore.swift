@@ -59,8 +59,9 @@ public struct RunStore {
         config: RunConfig, configYAML: String, overrides: [String] = [], name: String? = nil,
         priority: Int = 0, actor: String = RunStore.defaultActor()
     ) throws -> Submitted {
+        // Checked before planning: a typo'd shard_size must not allocate a billion shards first.
+        guard config.totalShards <= ShardPlan.maxShards else { throw Failure.tooManyShards(config.totalShards) }
         let plan = ShardPlan(config: config)
-        guard plan.shards.count <= ShardPlan.maxShards else { throw Failure.tooManyShards(plan.shards.count) }
         let runName = name ?? config.name ?? "run"
         let json = try config.jsonString()
         return try connection.transaction {
