@@ -147,7 +147,7 @@ public struct RunStore {
                  ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
                 """)
             guard let id = try next.isEmpty ? nil : next.int(0, 0).map(Int64.init) else { return nil }
-            try transition(.start, run: id, from: .queued, actor: actor, detail: nil, psAddress: psAddress)
+            _ = try transition(.start, run: id, from: .queued, actor: actor, detail: nil, psAddress: psAddress)
             return id
         }
     }
