@@ -7,6 +7,8 @@ import Foundation
 /// API that takes SQL with values spliced in.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
+    /// Names already prepared on this connection (see `executePrepared`).
+    private var preparedStatements: Set<String> = []
     public let url: String
 
     /// Connects to `url` (`postgresql://...` or a libpq keyword string).
@@ -57,6 +59,32 @@ public final class PostgresConnection {
                 handle, sql, Int32(values.count), nil, pointers, lengths, formats,
                 binaryResults ? 1 : 0)
         }
+        return try checked(result, handle)
+    }
+
+    /// Runs `sql` as the prepared statement `name`, preparing it on this connection's first use.
+    /// For statements run thousands of times (the shard claim): PostgreSQL parses and plans once
+    /// per connection instead of once per call, which is half the server's work for a claim.
+    /// - Parameter name: unique per distinct `sql` (a constant chosen by the caller).
+    @discardableResult
+    public func executePrepared(
+        _ name: String, _ sql: String, _ parameters: [PostgresBindable] = [], binaryResults: Bool = false
+    ) throws -> PostgresResult {
+        guard let handle else { throw PostgresError(.connection, "connection is closed") }
+        if !preparedStatements.contains(name) {
+            // Parameter types are inferred from the SQL, as for execute().
+            _ = try checked(PQprepare(handle, name, sql, Int32(parameters.count), nil), handle)
+            preparedStatements.insert(name)
+        }
+        let values = parameters.map(\.postgresValue)
+        let result = bind(values) { pointers, lengths, formats in
+            PQexecPrepared(handle, name, Int32(values.count), pointers, lengths, formats, binaryResults ? 1 : 0)
+        }
+        return try checked(result, handle)
+    }
+
+    /// Copies a libpq result out, or turns it into the matching error; always frees it.
+    private func checked(_ result: OpaquePointer?, _ handle: OpaquePointer) throws -> PostgresResult {
         guard let result else {
             throw PostgresError(.connection, String(cString: PQerrorMessage(handle)))
         }

@@ -59,8 +59,9 @@ public struct RunStore {
         config: RunConfig, configYAML: String, overrides: [String] = [], name: String? = nil,
         priority: Int = 0, actor: String = RunStore.defaultActor()
     ) throws -> Submitted {
+        // Checked before planning: a typo'd shard_size must not allocate a billion shards first.
+        guard config.totalShards <= ShardPlan.maxShards else { throw Failure.tooManyShards(config.totalShards) }
         let plan = ShardPlan(config: config)
-        guard plan.shards.count <= ShardPlan.maxShards else { throw Failure.tooManyShards(plan.shards.count) }
         let runName = name ?? config.name ?? "run"
         let json = try config.jsonString()
         return try connection.transaction {
@@ -146,7 +147,7 @@ public struct RunStore {
                  ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
                 """)
             guard let id = try next.isEmpty ? nil : next.int(0, 0).map(Int64.init) else { return nil }
-            try transition(.start, run: id, from: .queued, actor: actor, detail: nil, psAddress: psAddress)
+            _ = try transition(.start, run: id, from: .queued, actor: actor, detail: nil, psAddress: psAddress)
             return id
         }
     }

@@ -80,7 +80,7 @@ public struct ShardQueue {
     /// - Returns: nil when no running run has an available shard (or the last ones are being
     ///   claimed by others at this instant).
     public func claim(worker: Int64, leaseSeconds: Double) throws -> ClaimedShard? {
-        let result = try connection.execute(Self.claim, [worker, leaseSeconds])
+        let result = try connection.executePrepared("crnn_claim_shard", Self.claim, [worker, leaseSeconds])
         guard !result.isEmpty else { return nil }
         return ClaimedShard(
             id: Int64(try result.int(0, 0) ?? 0), run: Int64(try result.int(0, 1) ?? 0),

@@ -152,3 +152,11 @@ import Testing
         #expect(shape?.kind == .badOverride)
     }
 }
+
+extension RunConfigParserTests {
+    @Test func absurdShardCountIsRefusedBeforeAnythingIsPlanned() {
+        let error = failure { try parse(minimal, overrides: ["data.synthetic.samples_per_epoch=1000000000", "shard_size=1", "batch_size=1"]) }
+        #expect(error?.kind == .invalidValue && error?.key == "shard_size")
+        #expect(error?.description.contains("raise shard_size") == true)
+    }
+}

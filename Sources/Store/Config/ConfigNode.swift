@@ -19,12 +19,11 @@ struct ConfigNode {
 
     /// What a value looks like in an error message.
     var shown: String {
-        switch node {
-        case .scalar(let scalar): return "'\(scalar.string)'"
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        default: return "an alias"
-        }
+        // `if`s rather than a switch: Yams 6 adds an alias case that Yams 5 lacks.
+        if let scalar = node.scalar { return "'\(scalar.string)'" }
+        if node.mapping != nil { return "a mapping" }
+        if node.sequence != nil { return "a list" }
+        return "an alias"
     }
 
     // MARK: scalars

@@ -50,18 +50,19 @@ enum ConfigOverrides {
 
     /// Drops the marks of an override's value, whose line numbers would point into the --set text.
     private static func strip(_ node: inout Node) {
-        switch node {
-        case .scalar(var scalar): scalar.mark = nil; node = .scalar(scalar)
-        case .mapping(let mapping):
+        // `if`s rather than a switch: Yams 6 adds an alias case that Yams 5 lacks.
+        if var scalar = node.scalar {
+            scalar.mark = nil
+            node = .scalar(scalar)
+        } else if let mapping = node.mapping {
             node = .mapping(Node.Mapping(mapping.map { pair -> (Node, Node) in
                 var key = pair.key, value = pair.value
                 strip(&key); strip(&value)
                 return (key, value)
             }, mapping.tag, mapping.style, nil))
-        case .sequence(let sequence):
+        } else if let sequence = node.sequence {
             node = .sequence(Node.Sequence(sequence.map { item -> Node in var item = item; strip(&item); return item },
                                            sequence.tag, sequence.style, nil))
-        default: break
         }
     }
 

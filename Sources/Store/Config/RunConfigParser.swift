@@ -60,7 +60,8 @@ public struct RunConfigParser {
         let data = try dataSource(try top.required("data", hint: "synthetic: {samples_per_epoch: N} or dataset: FOLDER"),
                                   baseDirectory: baseDirectory)
         let epochs = try top.optional("epochs")?.int(in: 1...Self.maxEpochs) ?? 1
-        let shardSize = try top.optional("shard_size")?.int(in: 1...10_000_000) ?? 1024
+        let shardSizeNode = top.optional("shard_size")
+        let shardSize = try shardSizeNode?.int(in: 1...10_000_000) ?? 1024
         let batchSize = try top.optional("batch_size")?.int(in: 1...65536) ?? 64
         let optimizer = try top.optional("optimizer").map { try OptimizerSection.parse($0) } ?? .defaults(.sgd)
         let schedule = try top.optional("schedule").map { try OptimizerSection.schedule($0) } ?? .constant
@@ -79,6 +80,11 @@ public struct RunConfigParser {
 
         if batchSize > shardSize {
             throw top.owner.error(.invalidValue, "batch_size (\(batchSize)) must not exceed shard_size (\(shardSize))")
+        }
+        let shards = (data.samplesPerEpoch + shardSize - 1) / shardSize * epochs
+        if shards > ShardPlan.maxShards {
+            throw shardSizeNode.map { $0.error(.invalidValue, "makes \(shards) shards (more than \(ShardPlan.maxShards)): raise shard_size") }
+                ?? top.owner.error(.invalidValue, "the run makes \(shards) shards (more than \(ShardPlan.maxShards)): set a larger shard_size")
         }
         return RunConfig(
             name: name, model: model, charset: charset, direction: direction, image: image,
