@@ -15,6 +15,10 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
     .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
 
+/// The numeric and rendering kernels are optimised in debug builds too: the test suite trains
+/// real models end to end, which unoptimised Swift would make several times slower.
+let optimisedKernels: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "crnn-cluster",
     platforms: [.macOS(.v13)],
@@ -38,8 +42,8 @@ let package = Package(
         systemLibrary("CPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
         systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
 
-        .target(name: "Engine", dependencies: ["CBLAS", "CZstd"]),
-        .target(name: "TextImages", dependencies: ["CFreeType", "CPNG", "CTurboJPEG"]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CZstd"], swiftSettings: optimisedKernels),
+        .target(name: "TextImages", dependencies: ["CFreeType", "CPNG", "CTurboJPEG"], swiftSettings: optimisedKernels),
         .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
         .target(
             name: "Store",
@@ -57,7 +61,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            swiftSettings: optimisedKernels),
 
         .target(name: "Training", dependencies: ["Engine", "TextImages", "Store", "Wire"]),
         .target(
@@ -106,6 +111,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "TextImages"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport"]),
         .testTarget(
             name: "WireTests",

@@ -17,8 +17,13 @@ public enum MetricName {
     public static let trainLoss = "train_loss"
     public static let validationAccuracy = "val_accuracy"
     public static let validationLoss = "val_loss"
-    /// Samples trained since the previous report: throughput is their sum over time.
+    /// Samples the parameter server applied since its previous report (no worker): the run's
+    /// throughput is their sum over time.
     public static let samples = "samples"
+    /// Samples one worker trained in one shard (with its worker id), reported at completion.
+    public static let workerSamples = "worker_samples"
+    /// A worker's mean loss over one shard.
+    public static let workerTrainLoss = "worker_train_loss"
     public static let learningRate = "lr"
     /// Versions between the parameters a gradient was computed on and those it was applied to.
     public static let staleness = "staleness"

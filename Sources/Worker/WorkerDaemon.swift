@@ -107,11 +107,11 @@ public final class WorkerDaemon {
         let step = Int64(session.localVersion)
         var metrics = [
             // Per-worker figures; the run's own `samples` and `train_loss` come from the server.
-            MetricSample(run: shard.run, step: step, name: "worker_samples", value: Double(done), worker: worker),
+            MetricSample(run: shard.run, step: step, name: MetricName.workerSamples, value: Double(done), worker: worker),
             MetricSample(run: shard.run, step: step, name: "worker_samples_per_s", value: Double(done) / elapsed, worker: worker),
         ]
         if lossCount > 0 {
-            metrics.append(MetricSample(run: shard.run, step: step, name: "worker_train_loss",
+            metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.workerTrainLoss,
                                         value: lossSum / Double(lossCount), worker: worker))
         }
         let outcome = try withDatabase {
@@ -153,7 +153,7 @@ public final class WorkerDaemon {
                 throw error  // refused (wrong token, unknown run): retrying cannot help
             } catch {
                 attempt += 1
-                if attempt >= 8 || stop.isSet { throw error }
+                if attempt >= 4 || stop.isSet { throw error }
                 logger.warning("cannot reach the parameter server at \(address.host):\(address.port) (\(error)); retrying")
                 try await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 8_000_000_000)

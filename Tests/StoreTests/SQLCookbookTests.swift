@@ -51,7 +51,7 @@ import TestSupport
             let shard = try #require(try queue.claim(worker: worker, leaseSeconds: 600))
             _ = try queue.complete(shard: shard.id, worker: worker, metrics: [
                 .init(run: 7, step: Int64(step * 10), name: MetricName.trainLoss, value: 3.0 / Double(step), worker: worker),
-                .init(run: 7, step: Int64(step * 10), name: MetricName.samples, value: 10, worker: worker),
+                .init(run: 7, step: Int64(step * 10), name: MetricName.workerSamples, value: 10, worker: worker),
             ])
         }
         let failing = try #require(try queue.claim(worker: workers[0], leaseSeconds: 600))
