@@ -41,3 +41,12 @@ extension RunStore {
         try connection.execute("UPDATE runs SET ps_address = $2 WHERE id = $1", [run, psAddress])
     }
 }
+
+extension RunStore {
+    /// Where the run's parameter server listens now (nil before a coordinator took it).
+    public func psAddress(run: Int64) throws -> String? {
+        let row = try connection.execute("SELECT ps_address FROM runs WHERE id = $1", [run])
+        guard !row.isEmpty else { throw Failure.noSuchRun(run) }
+        return row.string(0, 0)
+    }
+}

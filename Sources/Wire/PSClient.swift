@@ -13,6 +13,9 @@ public enum PSClientError: Error, Equatable, CustomStringConvertible {
     case connectionClosed
     /// A bad argument (for example a client name over 64 bytes).
     case invalidArgument(String)
+    /// No answer within the request timeout; the connection is closed (its stream of answers
+    /// can no longer be matched to requests).
+    case timedOut(seconds: Double)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum PSClientError: Error, Equatable, CustomStringConvertible {
         case .unexpected(let expected, let got): return "expected \(expected) from the parameter server, got \(got)"
         case .connectionClosed: return "connection to the parameter server closed"
         case .invalidArgument(let why): return why
+        case .timedOut(let seconds): return "no answer from the parameter server within \(Int(seconds)) s"
         }
     }
 }
@@ -102,6 +106,9 @@ public final class PSClient: Sendable {
         }
     }
 
+    /// Seconds a request may wait for its answer (a full pull of the largest model included).
+    nonisolated(unsafe) public static var requestTimeout: Double = 120
+
     /// Says goodbye and closes the connection.
     public func bye() async {
         try? await channel.writeAndFlush(ClientRequest(message: .bye, answer: nil))
@@ -112,8 +119,16 @@ public final class PSClient: Sendable {
     public func close() async { try? await channel.close() }
 
     /// Sends a request and waits for its answer; `refused` and `error` become errors.
-    private static func request(_ message: Message, on channel: any Channel, expecting: String) async throws -> Message {
+    private static func request(_ message: Message, on channel: any Channel, expecting: String,
+                                timeout: Double = PSClient.requestTimeout) async throws -> Message {
         let answer = channel.eventLoop.makePromise(of: Message.self)
+        // A server that never answers must not hold a worker for ever: fail the request and
+        // close, so the caller reconnects.
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            answer.fail(PSClientError.timedOut(seconds: timeout))
+            channel.close(promise: nil)
+        }
+        answer.futureResult.whenComplete { _ in deadline.cancel() }
         channel.writeAndFlush(ClientRequest(message: message, answer: answer), promise: nil)
         switch try await answer.futureResult.get() {
         case .refused(let reason): throw PSClientError.refused(reason)

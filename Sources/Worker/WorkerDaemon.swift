@@ -141,7 +141,10 @@ public final class WorkerDaemon {
         return session
     }
 
-    private func connectWithBackoff(_ address: ServerAddress, run: Int64) async throws -> PSClient {
+    /// Connects to the run's parameter server, re-reading its address between attempts (a
+    /// restarted coordinator publishes a new one).
+    private func connectWithBackoff(_ first: ServerAddress, run: Int64) async throws -> PSClient {
+        var address = first
         var delay: UInt64 = 500_000_000
         var attempt = 0
         while true {
@@ -153,10 +156,14 @@ public final class WorkerDaemon {
                 throw error  // refused (wrong token, unknown run): retrying cannot help
             } catch {
                 attempt += 1
-                if attempt >= 4 || stop.isSet { throw error }
+                if attempt >= 6 || stop.isSet { throw error }
                 logger.warning("cannot reach the parameter server at \(address.host):\(address.port) (\(error)); retrying")
                 try await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 8_000_000_000)
+                if let stored = try? withDatabase({ try RunStore(connection: $0).psAddress(run: run) }),
+                   let text = stored, let fresh = ServerAddress(text) {
+                    address = fresh
+                }
             }
         }
     }

@@ -14,11 +14,11 @@ import TestSupport
         direction: \(direction)
         image: {height: \(height), width: \(width)}
         data: {synthetic: {samples_per_epoch: 16000}}
-        epochs: 6
+        epochs: 8
         shard_size: 512
         batch_size: 32
         optimizer: {type: adam, lr: 0.002}
-        schedule: {type: step, every: 4, gamma: 0.2}
+        schedule: {type: step, every: 5, gamma: 0.2}
         gradients: {codec: fp16+zstd}
         staleness: {bound: 4, policy: downweight}
         validation: {size: 400, every: 200}
