@@ -160,8 +160,8 @@ public final class WorkerDaemon {
                 logger.warning("cannot reach the parameter server at \(address.host):\(address.port) (\(error)); retrying")
                 try await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 8_000_000_000)
-                if let stored = try? withDatabase({ try RunStore(connection: $0).psAddress(run: run) }),
-                   let text = stored, let fresh = ServerAddress(text) {
+                if let text = try? withDatabase({ try RunStore(connection: $0).psAddress(run: run) }),
+                   let fresh = ServerAddress(text) {
                     address = fresh
                 }
             }
