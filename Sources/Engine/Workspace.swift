@@ -17,9 +17,9 @@ final class Workspace {
     let pool: [PoolDims]
 
     let input: UnsafeMutablePointer<Float>
-    /// Conv outputs a1 … a7 (ReLU applied in place, except a5/a6 which feed batch norm).
+    /// Conv outputs a1 … a7 (ReLU in place on a3 and a7; the pooled layers apply it after the pool).
     let convOut: [UnsafeMutablePointer<Float>]
-    /// bn5, bn6 outputs (ReLU in place) and their saved statistics.
+    /// bn5, bn6 outputs (ReLU in place on bn5, after the pool for bn6) and their saved statistics.
     let bnOut: [UnsafeMutablePointer<Float>]
     let bnMean: [UnsafeMutablePointer<Float>], bnInvStd: [UnsafeMutablePointer<Float>]
     let poolOut: [UnsafeMutablePointer<Float>]
