@@ -132,6 +132,11 @@ extension CRNNModel {
                       x: UnsafePointer<Float>, _ ws: Workspace) {
         let d = ws.conv[i]
         if let dx { clear(dx, d.inputCount) }
+        if let u = ws.winogradU[i] {
+            winogradBackward(dx: dx, dweight: g.convWeight[i], dbias: g.convBias[i], dy: dy, x: x, d,
+                             u: u, du: ws.winogradDU, scratch: ws.col, capacity: ws.colCapacity)
+            return
+        }
         conv2DBackward(dx: dx, dweight: g.convWeight[i], dbias: g.convBias[i], dy: dy, x: x,
                        weight: p.convWeight[i], d, col: ws.col, colCapacity: ws.colCapacity)
     }

@@ -18,6 +18,9 @@ public final class CRNNModel {
     public let buffers: ParameterArena
     /// CTC's zero_infinity: impossible alignments contribute 0 instead of +∞.
     public var zeroInfinity = false
+    /// 3×3 convolutions with at least this many input channels run by Winograd F(2×2, 3×3)
+    /// (2.25× fewer multiply-adds); Int.max turns it off.
+    public var winogradMinimumChannels = 16
     /// Threads for OpenBLAS and the engine's own loops.
     public var threads: Int { didSet { EngineThreads.set(threads) } }
 
@@ -43,9 +46,11 @@ public final class CRNNModel {
 
     /// The workspace for `batch` images of `length` pixels along the sequence axis.
     func workspace(batch: Int, length: Int) -> Workspace {
-        if let ws = workspace, ws.batch == batch, ws.width == length { return ws }
+        if let ws = workspace, ws.batch == batch, ws.width == length,
+           ws.winogradMinimumChannels == winogradMinimumChannels { return ws }
         workspace = nil  // release the old buffers before allocating the new ones
-        let ws = Workspace(config: config, batch: batch, width: length)
+        let ws = Workspace(config: config, batch: batch, width: length,
+                           winogradMinimumChannels: winogradMinimumChannels)
         workspace = ws
         return ws
     }
@@ -92,6 +97,11 @@ public final class CRNNModel {
     }
 
     func conv(_ i: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ ws: Workspace) {
+        if let u = ws.winogradU[i] {
+            winogradForward(y, x, p.convWeight[i], p.convBias[i], ws.conv[i], u: u,
+                            scratch: ws.col, capacity: ws.colCapacity)
+            return
+        }
         conv2DForward(y, x, p.convWeight[i], p.convBias[i], ws.conv[i],
                       col: ws.col, colCapacity: ws.colCapacity)
     }
