@@ -63,7 +63,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        // Fixtures are read from the source tree (#filePath), so they are not bundled.
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
     ],
     swiftLanguageModes: [.v5]
