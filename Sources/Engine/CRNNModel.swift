@@ -7,6 +7,9 @@
 import Foundation
 
 /// A CTC-trained text recogniser with its parameters, gradients and BN running statistics.
+///
+/// One model runs one batch at a time: every call reuses the same preallocated workspace, so a
+/// model is not to be shared between threads (use one model per thread).
 public final class CRNNModel {
     public let config: ModelConfig
     public let direction: TextDirection
@@ -21,7 +24,8 @@ public final class CRNNModel {
     /// 3×3 convolutions with at least this many input channels run by Winograd F(2×2, 3×3)
     /// (2.25× fewer multiply-adds); Int.max turns it off.
     public var winogradMinimumChannels = 16
-    /// Threads for OpenBLAS and the engine's own loops.
+    /// Threads for OpenBLAS and the engine's own loops. The setting is process-wide (OpenBLAS has
+    /// one pool): creating a model or setting this applies it to every model in the process.
     public var threads: Int { didSet { EngineThreads.set(threads) } }
 
     let p: LayerPointers, g: LayerPointers
