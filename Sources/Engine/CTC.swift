@@ -298,27 +298,30 @@ func rowSum(_ row: UnsafePointer<Float>, _ K: Int) -> Double {
     return sum
 }
 
-/// out[k] = exp(row[k] − m) (Cephes' expf polynomial, relative error ≈ 1e-7) for arguments
-/// ≤ 88; arguments below −87.3 give ≈ 1e-38 instead of a denormal or 0, negligible next to a
-/// softmax sum ≥ 1.
+/// out[k] = exp(row[k] − m) for k < K, through `polynomialExp` so the loop vectorises.
 @inline(__always)
 func exponentiateRow(
     _ out: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, minus m: Float, _ K: Int
 ) {
-    for k in 0..<K {
-        var x = row[k] - m
-        x = x < -87.3 ? -87.3 : (x > 88.3 ? 88.3 : x)
-        // Adding 1.5·2²³ rounds x·log2(e) to an integer n, which then sits in the low mantissa bits.
-        let shifted = x * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = p * (r * r) + r + 1
-        out[k] = p * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
-    }
+    for k in 0..<K { out[k] = polynomialExp(row[k] - m) }
+}
+
+/// exp(x) without a libm call (Cephes' expf polynomial, relative error ≈ 1e-7), so loops using
+/// it vectorise. Arguments are clamped to [−87.3, 88.3]: below, the result is ≈ 1e-38 instead of
+/// a denormal or 0 (negligible next to any sum it joins); above, ≈ 2e38 instead of +∞.
+@inline(__always)
+func polynomialExp(_ v: Float) -> Float {
+    let x = v < -87.3 ? -87.3 : (v > 88.3 ? 88.3 : v)
+    // Adding 1.5·2²³ rounds x·log2(e) to an integer n, which then sits in the low mantissa bits.
+    let shifted = x * 1.442_695_04 + 12_582_912
+    let n = shifted - 12_582_912
+    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    p = p * (r * r) + r + 1
+    return p * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
 }
