@@ -103,28 +103,28 @@ extension CRNNModel {
         case .gru: gruHeadBackward(ws)
         case .lstm: lstmHeadBackward(ws)
         }
-        let a = ws.convOut, pl = ws.poolOut, b = ws.bnOut, d = ws.conv
+        let a = ws.convOut, pl = ws.poolOut, b = ws.bnOut, d = ws.conv, pd = ws.pool
         let (gA, gB) = (ws.gradA, ws.gradB)
         sequenceToConv(gA, ws.dseq, c: config.channels[6], n: ws.batch, t: ws.T)
         reluBackward(gA, y: a[6], count: d[6].outputCount)
         convBackward(6, dx: gB, dy: gA, x: pl[3], ws)
+        reluBackward(gB, y: pl[3], count: pd[3].outputCount)
         poolBackward(3, dx: gA, dy: gB, ws)
-        reluBackward(gA, y: b[1], count: d[5].outputCount)
         batchNormBackward(1, dx: gB, dy: gA, x: a[5], ws)
         convBackward(5, dx: gA, dy: gB, x: b[0], ws)
         reluBackward(gA, y: b[0], count: d[4].outputCount)
         batchNormBackward(0, dx: gB, dy: gA, x: a[4], ws)
         convBackward(4, dx: gA, dy: gB, x: pl[2], ws)
+        reluBackward(gA, y: pl[2], count: pd[2].outputCount)
         poolBackward(2, dx: gB, dy: gA, ws)
-        reluBackward(gB, y: a[3], count: d[3].outputCount)
         convBackward(3, dx: gA, dy: gB, x: a[2], ws)
         reluBackward(gA, y: a[2], count: d[2].outputCount)
         convBackward(2, dx: gB, dy: gA, x: pl[1], ws)
+        reluBackward(gB, y: pl[1], count: pd[1].outputCount)
         poolBackward(1, dx: gA, dy: gB, ws)
-        reluBackward(gA, y: a[1], count: d[1].outputCount)
         convBackward(1, dx: gB, dy: gA, x: pl[0], ws)
+        reluBackward(gB, y: pl[0], count: pd[0].outputCount)
         poolBackward(0, dx: gA, dy: gB, ws)
-        reluBackward(gA, y: a[0], count: d[0].outputCount)
         convBackward(0, dx: nil, dy: gA, x: ws.input, ws)
     }
 
@@ -132,6 +132,11 @@ extension CRNNModel {
                       x: UnsafePointer<Float>, _ ws: Workspace) {
         let d = ws.conv[i]
         if let dx { clear(dx, d.inputCount) }
+        if let u = ws.winogradU[i] {
+            winogradBackward(dx: dx, dweight: g.convWeight[i], dbias: g.convBias[i], dy: dy, x: x, d,
+                             u: u, du: ws.winogradDU, scratch: ws.col, capacity: ws.colCapacity)
+            return
+        }
         conv2DBackward(dx: dx, dweight: g.convWeight[i], dbias: g.convBias[i], dy: dy, x: x,
                        weight: p.convWeight[i], d, col: ws.col, colCapacity: ws.colCapacity)
     }

@@ -7,6 +7,9 @@
 import Foundation
 
 /// A CTC-trained text recogniser with its parameters, gradients and BN running statistics.
+///
+/// One model runs one batch at a time: every call reuses the same preallocated workspace, so a
+/// model is not to be shared between threads (use one model per thread).
 public final class CRNNModel {
     public let config: ModelConfig
     public let direction: TextDirection
@@ -18,7 +21,11 @@ public final class CRNNModel {
     public let buffers: ParameterArena
     /// CTC's zero_infinity: impossible alignments contribute 0 instead of +∞.
     public var zeroInfinity = false
-    /// Threads for OpenBLAS and the engine's own loops.
+    /// 3×3 convolutions with at least this many input channels run by Winograd F(2×2, 3×3)
+    /// (2.25× fewer multiply-adds); Int.max turns it off.
+    public var winogradMinimumChannels = 16
+    /// Threads for OpenBLAS and the engine's own loops. The setting is process-wide (OpenBLAS has
+    /// one pool): creating a model or setting this applies it to every model in the process.
     public var threads: Int { didSet { EngineThreads.set(threads) } }
 
     let p: LayerPointers, g: LayerPointers
@@ -43,9 +50,11 @@ public final class CRNNModel {
 
     /// The workspace for `batch` images of `length` pixels along the sequence axis.
     func workspace(batch: Int, length: Int) -> Workspace {
-        if let ws = workspace, ws.batch == batch, ws.width == length { return ws }
+        if let ws = workspace, ws.batch == batch, ws.width == length,
+           ws.winogradMinimumChannels == winogradMinimumChannels { return ws }
         workspace = nil  // release the old buffers before allocating the new ones
-        let ws = Workspace(config: config, batch: batch, width: length)
+        let ws = Workspace(config: config, batch: batch, width: length,
+                           winogradMinimumChannels: winogradMinimumChannels)
         workspace = ws
         return ws
     }
@@ -70,19 +79,19 @@ public final class CRNNModel {
     /// Runs the network on `ws.input`, leaving logits [T, N, K] in `ws.logits`. Training mode
     /// uses batch statistics (and updates the running ones); eval mode the running statistics.
     func forward(_ ws: Workspace, training: Bool) {
-        let a = ws.convOut, pl = ws.poolOut, b = ws.bnOut
-        conv(0, ws.input, a[0], ws); relu(a[0], ws.conv[0].outputCount)
-        maxPool(0, a[0], pl[0], ws)
-        conv(1, pl[0], a[1], ws); relu(a[1], ws.conv[1].outputCount)
-        maxPool(1, a[1], pl[1], ws)
+        let a = ws.convOut, pl = ws.poolOut, b = ws.bnOut, d = ws.pool
+        // ReLU after a max pool equals the pool after ReLU (max is monotone), on 2–4× fewer values.
+        conv(0, ws.input, a[0], ws)
+        maxPool(0, a[0], pl[0], ws); relu(pl[0], d[0].outputCount)
+        conv(1, pl[0], a[1], ws)
+        maxPool(1, a[1], pl[1], ws); relu(pl[1], d[1].outputCount)
         conv(2, pl[1], a[2], ws); relu(a[2], ws.conv[2].outputCount)
-        conv(3, a[2], a[3], ws); relu(a[3], ws.conv[3].outputCount)
-        maxPool(2, a[3], pl[2], ws)
+        conv(3, a[2], a[3], ws)
+        maxPool(2, a[3], pl[2], ws); relu(pl[2], d[2].outputCount)
         conv(4, pl[2], a[4], ws); batchNorm(0, a[4], b[0], ws, training: training)
         relu(b[0], ws.conv[4].outputCount)
         conv(5, b[0], a[5], ws); batchNorm(1, a[5], b[1], ws, training: training)
-        relu(b[1], ws.conv[5].outputCount)
-        maxPool(3, b[1], pl[3], ws)
+        maxPool(3, b[1], pl[3], ws); relu(pl[3], d[3].outputCount)
         conv(6, pl[3], a[6], ws); relu(a[6], ws.conv[6].outputCount)
         convToSequence(ws.seq, a[6], c: config.channels[6], n: ws.batch, t: ws.T)
         switch config.head {
@@ -92,6 +101,11 @@ public final class CRNNModel {
     }
 
     func conv(_ i: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ ws: Workspace) {
+        if let u = ws.winogradU[i] {
+            winogradForward(y, x, p.convWeight[i], p.convBias[i], ws.conv[i], u: u,
+                            scratch: ws.col, capacity: ws.colCapacity)
+            return
+        }
         conv2DForward(y, x, p.convWeight[i], p.convBias[i], ws.conv[i],
                       col: ws.col, colCapacity: ws.colCapacity)
     }

@@ -124,7 +124,7 @@ public func gruForward(
             for j in 0..<H {
                 let r = sigmoid(xg[o + j] + hg[o + j])
                 let z = sigmoid(xg[o + H + j] + hg[o + H + j])
-                let c = tanhf(xg[o + 2 * H + j] + r * hg[o + 2 * H + j])
+                let c = tanhGate(xg[o + 2 * H + j] + r * hg[o + 2 * H + j])
                 let prev = hPrev?[n * H + j] ?? 0
                 let hv = (1 - z) * c + z * prev
                 act[o + j] = r; act[o + H + j] = z; act[o + 2 * H + j] = c
@@ -258,8 +258,14 @@ public func bidirectionalGRUBackward(
 
 // MARK: - Helpers shared with LSTM
 
+/// σ(v) through the libm-free exp of CTC.swift, so the gate loops stay free of calls.
 @inline(__always)
-func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
+func sigmoid(_ v: Float) -> Float { 1 / (1 + polynomialExp(-v)) }
+
+/// tanh(v) = 1 − 2 / (exp(2v) + 1): absolute error ≈ 1e-7 (like any Float op on values ≤ 1),
+/// saturating cleanly to ±1 thanks to the clamped exp.
+@inline(__always)
+func tanhGate(_ v: Float) -> Float { 1 - 2 / (polynomialExp(2 * v) + 1) }
 
 /// hN = the state after the last processed step, or h0 (zeros without one) when T = 0.
 @inline(__always)

@@ -124,10 +124,10 @@ public func lstmForward(
             for j in 0..<H {
                 let ig = sigmoid(gt[o + j] + bHH[j])
                 let fg = sigmoid(gt[o + H + j] + bHH[H + j])
-                let gg = tanhf(gt[o + 2 * H + j] + bHH[2 * H + j])
+                let gg = tanhGate(gt[o + 2 * H + j] + bHH[2 * H + j])
                 let og = sigmoid(gt[o + 3 * H + j] + bHH[3 * H + j])
                 let cv = fg * (cPrev?[n * H + j] ?? 0) + ig * gg
-                let hv = og * tanhf(cv)
+                let hv = og * tanhGate(cv)
                 gt[o + j] = ig; gt[o + H + j] = fg; gt[o + 2 * H + j] = gg; gt[o + 3 * H + j] = og
                 cOut[n * H + j] = cv
                 hOut[n * H + j] = hv
@@ -172,7 +172,7 @@ public func lstmBackward(
             for j in 0..<H {
                 let gh = dh[n * H + j] + (dy?[(t * N + n) * ldy + j] ?? 0)
                 let ig = gt[o + j], fg = gt[o + H + j], gg = gt[o + 2 * H + j], og = gt[o + 3 * H + j]
-                let tc = tanhf(ct[n * H + j])
+                let tc = tanhGate(ct[n * H + j])
                 let dcv = dc[n * H + j] + gh * og * (1 - tc * tc)
                 gt[o + j] = dcv * gg * ig * (1 - ig)
                 gt[o + H + j] = dcv * (cPrev?[n * H + j] ?? 0) * fg * (1 - fg)

@@ -27,6 +27,10 @@ public func maxPool2DForward(
     _ x: UnsafePointer<Float>, _ d: PoolDims
 ) {
     let hw = d.h * d.w, howo = d.ho * d.wo
+    if d.kh == 2 && d.kw == 2 && d.ph == 0 && d.pw == 0 {
+        maxPool2x2Forward(y, indices: indices, x, d)
+        return
+    }
     parallelFor(d.planes, grain: 4) { p in
         let xs = x + p * hw, ys = y + p * howo, ids = indices + p * howo
         for oy in 0..<d.ho {
@@ -43,6 +47,31 @@ public func maxPool2DForward(
                         if v > best || v != v { best = v; at = iy * d.w + ix; if v != v { break } }
                     }
                 }
+                ys[oy * d.wo + ox] = best
+                ids[oy * d.wo + ox] = Int32(at)
+            }
+        }
+    }
+}
+
+/// The CRNN's only pooling shape (2×2 windows, no padding) without per-window bounds; same
+/// results and tie order as the general loop.
+private func maxPool2x2Forward(
+    _ y: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+    _ x: UnsafePointer<Float>, _ d: PoolDims
+) {
+    let hw = d.h * d.w, howo = d.ho * d.wo, w = d.w
+    parallelFor(d.planes, grain: 4) { p in
+        let xs = x + p * hw, ys = y + p * howo, ids = indices + p * howo
+        for oy in 0..<d.ho {
+            let top = oy * d.sh * w
+            for ox in 0..<d.wo {
+                let i0 = top + ox * d.sw, i1 = i0 + 1, i2 = i0 + w, i3 = i2 + 1
+                var best = xs[i0], at = i0
+                // `!(v <= best)` also takes a NaN, which PyTorch propagates.
+                if !(xs[i1] <= best) && best == best { best = xs[i1]; at = i1 }
+                if !(xs[i2] <= best) && best == best { best = xs[i2]; at = i2 }
+                if !(xs[i3] <= best) && best == best { best = xs[i3]; at = i3 }
                 ys[oy * d.wo + ox] = best
                 ids[oy * d.wo + ox] = Int32(at)
             }

@@ -10,22 +10,28 @@
 
 /// Preallocated buffers for one batch shape.
 final class Workspace {
-    let batch: Int, width: Int, T: Int
+    let batch: Int, width: Int, T: Int, winogradMinimumChannels: Int
     let config: ModelConfig
     /// conv1 … conv7 and the four pools (after conv1, conv2, conv4, conv6).
     let conv: [ConvDims]
     let pool: [PoolDims]
 
     let input: UnsafeMutablePointer<Float>
-    /// Conv outputs a1 … a7 (ReLU applied in place, except a5/a6 which feed batch norm).
+    /// Conv outputs a1 … a7 (ReLU in place on a3 and a7; the pooled layers apply it after the pool).
     let convOut: [UnsafeMutablePointer<Float>]
-    /// bn5, bn6 outputs (ReLU in place) and their saved statistics.
+    /// bn5, bn6 outputs (ReLU in place on bn5, after the pool for bn6) and their saved statistics.
     let bnOut: [UnsafeMutablePointer<Float>]
     let bnMean: [UnsafeMutablePointer<Float>], bnInvStd: [UnsafeMutablePointer<Float>]
     let poolOut: [UnsafeMutablePointer<Float>]
     let poolIndex: [UnsafeMutablePointer<Int32>]
+    /// Scratch of the convolutions: im2col matrices or Winograd's V and M, per chunk of samples.
     let col: UnsafeMutablePointer<Float>
     let colCapacity: Int
+    /// Which convolutions run by Winograd F(2×2, 3×3), their transformed filters [16, O, C]
+    /// (kept from forward to backward) and the shared filter-gradient scratch.
+    let winograd: [Bool]
+    let winogradU: [UnsafeMutablePointer<Float>?]
+    let winogradDU: UnsafeMutablePointer<Float>
     /// Ping-pong gradient buffers for the convolutional stack, each as large as its largest tensor.
     let gradA: UnsafeMutablePointer<Float>, gradB: UnsafeMutablePointer<Float>
 
@@ -44,9 +50,12 @@ final class Workspace {
     /// chunks (one GEMM per chunk), which costs little once a chunk is a few samples wide.
     static let colLimit = 24 << 20
 
-    init(config: ModelConfig, batch n: Int, width w: Int) {
+    /// - Parameter winogradMinimumChannels: 3×3 convolutions with at least this many input
+    ///   channels use Winograd (fewer channels make its 16 GEMMs too thin to pay off).
+    init(config: ModelConfig, batch n: Int, width w: Int, winogradMinimumChannels: Int = 16) {
         precondition(ModelConfig.isValidWidth(w), "Workspace: width \(w) is not a multiple of 4 ≥ 16")
         self.config = config; batch = n; width = w
+        self.winogradMinimumChannels = winogradMinimumChannels
         let c = config.channels, t = ModelConfig.timeSteps(width: w)
         T = t
         let dims = Self.dims(config: config, batch: n, width: w)
@@ -75,7 +84,10 @@ final class Workspace {
         }
         poolIndex = indices
         indexBlocks = indices
-        let perSample = convs.map { $0.colRows * $0.ho * $0.wo }
+        winograd = convs.map { $0.supportsWinograd && $0.c >= winogradMinimumChannels }
+        winogradU = zip(convs, winograd).map { $1 ? floats(16 * $0.o * $0.c) : nil }
+        winogradDU = floats(zip(convs, winograd).map { $1 ? 16 * $0.o * $0.c : 0 }.max()!)
+        let perSample = zip(convs, winograd).map { $1 ? $0.winogradScratchPerSample : $0.colRows * $0.ho * $0.wo }
         colCapacity = max(perSample.max()!, min(Self.colLimit, perSample.map { $0 * n }.max()!))
         col = floats(colCapacity)
         let largest = (convs.map(\.outputCount) + convs.map(\.inputCount)).max()!

@@ -142,6 +142,24 @@ func collapseCTCPath(_ path: [Int]) -> [Int] {
         #expect(one.losses == three.losses && one.dlogits == three.dlogits && one.loss == three.loss)
     }
 
+    @Test func rowKernelsMatchScalarReferences() {
+        // 1037 values: not a multiple of 8 or 16, so every kernel's tail runs too.
+        let row = (0..<1037).map { Float($0) * 0.085 - 80 }  // −80 … +8.1
+        let m = rowMaximum(row, row.count)
+        #expect(m == row.max()!)
+        var out = [Float](repeating: 0, count: row.count)
+        let sum = exponentiate(into: &out, row, minus: 1, row.count)
+        var worst: Double = 0, reference: Double = 0
+        for k in row.indices {
+            let e = exp(Double(row[k] - 1))  // the kernel subtracts in Float, so does the reference
+            reference += e
+            worst = max(worst, abs(Double(out[k]) / e - 1))
+        }
+        #expect(worst < 5e-7, "relative error of the vector exp")
+        #expect(abs(sum / reference - 1) < 1e-6)
+        #expect(abs(exponentiate(into: nil, row, minus: 1, row.count) / reference - 1) < 1e-6)
+    }
+
     @Test func badInputsThrowNamedErrors() {
         let b = CTCBatch.random(T: 3, K: 4, targets: [[1, 4]], inputLengths: [3], seed: 47)
         #expect(throws: CTCError.labelOutOfRange(sample: 0, position: 1, label: 4, K: 4)) { try b.run() }

@@ -53,16 +53,20 @@ func worstRatio(_ a: [Float], _ e: [Double], abs absTol: Double, rel: Double) ->
 @Suite struct PyTorchParityTests {
     static let names = ["seed_tiny", "paper_tiny"]
 
-    func model(_ f: Fixture) -> CRNNModel {
+    /// Convolutions by Winograd wherever possible (1) or never (Int.max).
+    static let winograd = [1, Int.max]
+
+    func model(_ f: Fixture, winogradMinimumChannels: Int = 1) -> CRNNModel {
         let m = CRNNModel(config: f.config, seed: 1)
+        m.winogradMinimumChannels = winogradMinimumChannels
         f.reset(m)
         return m
     }
 
-    @Test(arguments: names)
-    func forwardLossGradientsAndBuffers(name: String) throws {
+    @Test(arguments: names, winograd)
+    func forwardLossGradientsAndBuffers(name: String, winogradMinimumChannels: Int) throws {
         let f = try Fixture(name)
-        let m = model(f)
+        let m = model(f, winogradMinimumChannels: winogradMinimumChannels)
         #expect(m.parameters.layout.slices.map(\.name) == (f.json["params"] as! [String: Any]).keys.sorted {
             m.parameters.layout[$0]!.offset < m.parameters.layout[$1]!.offset })
         let loss = try m.trainStep(images: f.images, targets: f.targets)
