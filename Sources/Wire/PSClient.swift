@@ -151,11 +151,25 @@ final class RequestHandler: ChannelDuplexHandler {
     typealias OutboundOut = Message
 
     private var waiting = CircularBuffer<EventLoopPromise<Message>>()
+    /// Set once the connection is gone: a request written after that could never be answered.
+    private var closed = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
+        guard !closed else {
+            request.answer?.fail(PSClientError.connectionClosed)
+            promise?.fail(PSClientError.connectionClosed)
+            return
+        }
         if let answer = request.answer { waiting.append(answer) }
-        context.write(wrapOutboundOut(request.message), promise: promise)
+        // A write that fails (the server vanished mid-request) fails every waiting answer, so
+        // no caller waits for a reply that cannot come.
+        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { [weak self] error in
+            self?.closed = true
+            self?.failAll(error)
+        }
+        context.write(wrapOutboundOut(request.message), promise: written)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -171,11 +185,13 @@ final class RequestHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closed = true
         failAll(error)
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closed = true
         failAll(PSClientError.connectionClosed)
         context.fireChannelInactive()
     }

@@ -7,7 +7,9 @@ import Store
 final class Heartbeat: @unchecked Sendable {
     private let lock = NSLock()
     private var held: [Int64: RunState] = [:]
-    private var lastBeat = Date.distantPast
+    /// When the last completed beat asked the database (its answer predates later claims).
+    private var lastBeatStarted = Date.distantPast
+    private var claimedAt: [Int64: Date] = [:]
     private var running = true
     private let worker: Int64
     private let settings: WorkerSettings
@@ -29,16 +31,21 @@ final class Heartbeat: @unchecked Sendable {
 
     func stop() { lock.withLock { running = false } }
 
-    /// Whether the last heartbeat found `shard` still leased to us (true before the first beat).
+    /// Whether the last heartbeat found `shard` still leased to us. A beat that asked the
+    /// database before the shard was claimed says nothing about it, so the shard counts as held.
     func stillHolds(shard: Int64) -> (held: Bool, runState: RunState?) {
         lock.withLock {
-            if lastBeat == .distantPast { return (true, nil) }
-            return (held[shard] != nil, held[shard])
+            if let state = held[shard] { return (true, state) }
+            if let claimed = claimedAt[shard], claimed >= lastBeatStarted { return (true, nil) }
+            return (false, nil)
         }
     }
 
-    /// Marks a newly claimed shard as held until the next beat says otherwise.
-    func claimed(shard: Int64) { lock.withLock { held[shard] = .running } }
+    /// Records a newly claimed shard.
+    func claimed(shard: Int64) { lock.withLock { claimedAt[shard] = Date() } }
+
+    /// Forgets a shard this worker finished or gave back.
+    func released(shard: Int64) { lock.withLock { claimedAt[shard] = nil } }
 
     private func loop() {
         var connection: PostgresConnection?
@@ -49,11 +56,12 @@ final class Heartbeat: @unchecked Sendable {
                     connection = try PostgresConnection(url: settings.database.connectionURL(),
                                                         applicationName: "crnn-worker heartbeat")
                 }
+                let started = Date()
                 let shards = try WorkerRegistry(connection: connection!)
                     .heartbeat(worker: worker, leaseSeconds: settings.leaseSeconds)
                 lock.withLock {
                     held = Dictionary(shards.map { ($0.shard, $0.runState) }, uniquingKeysWith: { a, _ in a })
-                    lastBeat = Date()
+                    lastBeatStarted = started
                 }
                 backoff = 1
                 sleep(seconds: settings.leaseSeconds / 3)

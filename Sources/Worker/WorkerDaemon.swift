@@ -48,6 +48,7 @@ public final class WorkerDaemon {
                 continue
             }
             heartbeat.claimed(shard: shard.id)
+            defer { heartbeat.released(shard: shard.id) }
             do {
                 try await train(shard, worker: worker, heartbeat: heartbeat)
             } catch {
@@ -82,7 +83,9 @@ public final class WorkerDaemon {
             let hold = heartbeat.stillHolds(shard: shard.id)
             if !hold.held || (hold.runState != nil && hold.runState != .running) {
                 logger.info("shard \(shard.id): no longer ours or run not running (\(hold.runState?.rawValue ?? "lease lost")); dropping it")
-                if hold.held { _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) } }
+                // Give it back in any case: heartbeats renew every lease this worker holds, so a
+                // shard kept by mistake would never return to the queue. Refused when not ours.
+                _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
                 return
             }
             let n = min(batch, shard.sampleCount - done)
