@@ -24,7 +24,7 @@ import Store
         #expect(output.contains("completed"), "\(output)")
         #expect(output.contains("verified"), "the best checkpoint was fetched and checked: \(output)")
         #expect(output.contains(" of 10 read exactly"), "\(output)")
-        let rows = output.split(separator: "\n").filter { $0.contains(".png") }
+        let rows = output.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("0000") }
         #expect(rows.count == 10, "one table row per fresh image: \(output)")
         #expect(FileManager.default.fileExists(atPath: home + "/demo/best.crnn"))
         #expect(output.contains("select * from run_summary"), "it suggests SQL to try")
