@@ -1,6 +1,7 @@
 // Reading text lines with a trained model: fit each image to the model's input, batch images of
 // equal input length, run the eval-mode forward, decode with CTC (greedy or beam search).
 import Engine
+import Foundation
 import TextImages
 
 /// A checkpoint made ready to read images: its model, its own alphabet and its direction.
@@ -90,8 +91,10 @@ public final class Recognizer {
                                 beamWidth: beamWidth,
                                 candidatesPerStep: Self.beamCandidates(classes: logits.K, beamWidth: beamWidth))[0]
                 : ctcGreedyDecode(logits: start, T: logits.T, K: logits.K, stride: logits.N * logits.K)
-            return Reading(text: charset.decode(decoding.labels), classes: decoding.labels,
-                           confidence: decoding.confidence)
+            // Reading nothing is a claim too: its confidence is the probability of the all-blank
+            // best path, not the empty product 1.
+            let confidence = decoding.labels.isEmpty ? Float(exp(Double(decoding.logProbability))) : decoding.confidence
+            return Reading(text: charset.decode(decoding.labels), classes: decoding.labels, confidence: confidence)
         }
     }
 }
