@@ -112,9 +112,10 @@ struct BenchPSCommand: ParsableCommand {
             let gradientCodec = try GradientCodecs.named(name, k: k)
             let payload = try gradientCodec.encode(wire, layout: layout)
             for n in clients {
+                let seconds = self.seconds, samples = UInt32(batch)
                 let result = try Self.blocking {
                     try await PSBenchmark.run(core: core, codec: gradientCodec, payload: payload, clients: n,
-                                              seconds: seconds, pull: policy, sampleCount: UInt32(batch))
+                                              seconds: seconds, pull: policy, sampleCount: samples)
                 }
                 print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
                       + String(format: " %7d %10d %10.1f %9.1f %6d %9.1f %12.0f",
@@ -133,8 +134,7 @@ struct BenchPSCommand: ParsableCommand {
 
     /// Runs async work from this synchronous command and waits for it.
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        final class Box: @unchecked Sendable { var result: Result<T, any Error>? }
-        let box = Box(), done = DispatchSemaphore(value: 0)
+        let box = BlockingResult<T>(), done = DispatchSemaphore(value: 0)
         Task {
             do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             done.signal()
@@ -143,3 +143,6 @@ struct BenchPSCommand: ParsableCommand {
         return try box.result!.get()
     }
 }
+
+/// Carries an async result back to the waiting thread (written once, read after the signal).
+private final class BlockingResult<T>: @unchecked Sendable { var result: Result<T, any Error>? }
