@@ -57,7 +57,6 @@ public enum PSBenchmark {
         logger.logLevel = .warning
         let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
         let serving = Task { try await server.run() }
-        defer { serving.cancel() }
         let pullEvery = UInt64(max(1, core.staleness.bound / 2))
 
         var connected: [PSClient] = []
@@ -70,6 +69,7 @@ public enum PSBenchmark {
         } catch {
             for client in connected { await client.close() }
             await server.close()
+            serving.cancel()
             throw error
         }
         let clock = ContinuousClock()
@@ -106,10 +106,51 @@ public enum PSBenchmark {
         let elapsed = clock.now - start
         for client in connected { await client.bye() }
         await server.close()
+        _ = try? await serving.value
         let tally = delegate.tally
         return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
                       pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls,
                       bytesIn: tally.bytesIn, bytesOut: tally.bytesOut, payloadBytes: payload.count)
+    }
+}
+
+extension PSBenchmark {
+    /// Where one push's time goes on the server, without the network: median seconds.
+    public struct ApplyProfile: Sendable {
+        /// `ParameterServerCore.apply` as a whole (decode, scale, optimiser step).
+        public var apply: Double
+        /// The codec's decode into a full arena alone.
+        public var decode: Double
+        /// The optimiser's step over the parameter arena alone.
+        public var optimizer: Double
+    }
+
+    /// Times `repeats` applies of `payload` to `core`, its decode, and its optimiser step.
+    /// - Throws: the codec's errors for a malformed payload.
+    public static func profileApply(core: ParameterServerCore, codec: any GradientCodec, payload: [UInt8],
+                                    repeats: Int = 5) throws -> ApplyProfile {
+        let clock = ContinuousClock()
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            for _ in 0..<max(1, repeats) {
+                let start = clock.now
+                try body()
+                let d = clock.now - start
+                times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+            }
+            return times.sorted()[times.count / 2]
+        }
+        let apply = try median {
+            _ = try payload.withUnsafeBytes {
+                try core.apply(payload: $0, codec: codec, baseVersion: core.version, sampleCount: 0)
+            }
+        }
+        var scratch = [Float](repeating: 0, count: core.wireCount)
+        let decode = try median { try codec.decode(payload, into: &scratch) }
+        let optimizer = core.withExclusiveModel { model, _ in
+            median { core.optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-3) }
+        }
+        return ApplyProfile(apply: apply, decode: decode, optimizer: optimizer)
     }
 }
 

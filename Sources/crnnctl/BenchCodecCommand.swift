@@ -31,6 +31,9 @@ struct BenchCodecCommand: ParsableCommand {
     @Option(help: "Training steps; each step's gradient is measured (real gradients).")
     var steps: Int = 2
 
+    @Option(help: "Unmeasured Adam steps before the measured ones (gradients of a model that has trained a little).")
+    var warmupSteps: Int = 0
+
     @Option(help: "Threads for the engine.")
     var threads: Int = 2
 
@@ -67,6 +70,7 @@ struct BenchCodecCommand: ParsableCommand {
         }
         guard ModelConfig.isValidWidth(width) else { throw ValidationError("--width must be a multiple of 4 and at least 16, got \(width)") }
         guard batch >= 1, steps >= 1, threads >= 1 else { throw ValidationError("--batch, --steps and --threads must be positive") }
+        guard warmupSteps >= 0 else { throw ValidationError("--warmup-steps must be non-negative, got \(warmupSteps)") }
     }
 
     func run() throws {
@@ -81,13 +85,17 @@ struct BenchCodecCommand: ParsableCommand {
         print("gradient: REAL, preset \(preset), \(classes) classes, \(model.parameters.count) parameters + "
               + "\(model.buffers.count) BN statistics in \(layout.count) tensors; batch \(batch) lines 32×\(width) "
               + "rendered from \(charset), labels hashed over 1..<\(classes); Adam lr 1e-3 between steps")
-        for step in 0..<steps {
+        for step in 0..<(warmupSteps + steps) {
             let data = BenchmarkGradient.batch(source: source, classes: classes, count: batch, first: UInt64(step * batch))
             let started = DispatchTime.now().uptimeNanoseconds
             let (wire, loss) = try BenchmarkGradient.step(model: model, images: data.images, targets: data.targets)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            print(String(format: "\nstep %d: loss %.3f, %.2f s", step + 1, loss, seconds))
-            try measure(wire, layout: layout)
+            if step >= warmupSteps {
+                print(String(format: "\nstep %d: loss %.3f, %.2f s", step + 1, loss, seconds))
+                try measure(wire, layout: layout)
+            } else if (step + 1) % 10 == 0 {
+                print(String(format: "warm-up step %d: loss %.3f", step + 1, loss))
+            }
             optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-3)
         }
     }

@@ -111,6 +111,11 @@ struct BenchPSCommand: ParsableCommand {
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
             let payload = try gradientCodec.encode(wire, layout: layout)
+            let profile = try PSBenchmark.profileApply(core: core, codec: gradientCodec, payload: payload)
+            print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + String(format: "  no network: apply %.1f ms (%.0f/s) = decode %.1f ms + optimiser step %.1f ms + rest %.1f ms",
+                           1e3 * profile.apply, 1 / profile.apply, 1e3 * profile.decode, 1e3 * profile.optimizer,
+                           1e3 * (profile.apply - profile.decode - profile.optimizer)))
             for n in clients {
                 let seconds = self.seconds, samples = UInt32(batch)
                 let result = try Self.blocking {
