@@ -81,6 +81,7 @@ struct BenchCodecCommand: ParsableCommand {
         let source = try SyntheticSource(charset: try Charset.named(charset), fonts: try FontSet.load(fontDirectory: fontDir),
                                          width: width, height: 32)
         let layout = BenchmarkGradient.layout(of: model)
+        let names = (model.parameters.layout.slices + model.buffers.layout.slices).map(\.name)
         let optimizer = Adam(layout: model.parameters.layout)
         print("gradient: REAL, preset \(preset), \(classes) classes, \(model.parameters.count) parameters + "
               + "\(model.buffers.count) BN statistics in \(layout.count) tensors; batch \(batch) lines 32×\(width) "
@@ -92,6 +93,7 @@ struct BenchCodecCommand: ParsableCommand {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             if step >= warmupSteps {
                 print(String(format: "\nstep %d: loss %.3f, %.2f s", step + 1, loss, seconds))
+                print("L2 energy by tensor: " + Self.energyShares(wire, names: names, layout: layout))
                 try measure(wire, layout: layout)
             } else if (step + 1) % 10 == 0 {
                 print(String(format: "warm-up step %d: loss %.3f", step + 1, loss))
@@ -121,6 +123,21 @@ struct BenchCodecCommand: ParsableCommand {
                   + String(format: " %12d %8.1fx %11.0f %12.0f %11.4f %%",
                            r.bytes, r.ratio, r.encodeMBps, r.decodeMBps, 100 * r.energyKept))
         }
+    }
+
+    /// The tensors holding most of the gradient's squared L2 norm, largest first.
+    static func energyShares(_ gradient: [Float], names: [String], layout: [Int], top: Int = 5) -> String {
+        var offset = 0
+        var energies: [(name: String, energy: Double, size: Int)] = []
+        for (name, size) in zip(names, layout) {
+            let energy = gradient[offset..<offset + size].reduce(0.0) { $0 + Double($1) * Double($1) }
+            energies.append((name, energy, size))
+            offset += size
+        }
+        let total = max(energies.reduce(0) { $0 + $1.energy }, .leastNonzeroMagnitude)
+        return energies.sorted { $0.energy > $1.energy }.prefix(top).map {
+            "\($0.name) " + String(format: "%.1f %% (%d values)", 100 * $0.energy / total, $0.size)
+        }.joined(separator: ", ")
     }
 
     /// A layout of `params` values in seed-preset proportions, for quick runs.
