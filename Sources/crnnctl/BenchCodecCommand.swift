@@ -94,7 +94,12 @@ struct BenchCodecCommand: ParsableCommand {
             if step >= warmupSteps {
                 print(String(format: "\nstep %d: loss %.3f, %.2f s", step + 1, loss, seconds))
                 print("L2 energy by tensor: " + Self.energyShares(wire, names: names, layout: layout))
+                print("-- wire arena as pushed (gradient + BN running-statistics change):")
                 try measure(wire, layout: layout)
+                // The BN statistics' change can dwarf the gradient's norm; the energy a codec keeps of
+                // the gradient itself is what error feedback has to make up for.
+                print("-- parameter gradient alone (\(model.parameters.count) values):")
+                try measure(Array(wire[0..<model.parameters.count]), layout: Array(layout[0..<model.parameters.layout.slices.count]))
             } else if (step + 1) % 10 == 0 {
                 print(String(format: "warm-up step %d: loss %.3f", step + 1, loss))
             }
