@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "TextImages", "Inference", "Wire", "CommandLineSupport",
+                "Store", "Engine", "TextImages", "Inference", "Wire", "Coordinator", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -1,0 +1,215 @@
+// How many pushes one coordinator's parameter server sustains: a real PSServer on loopback, a
+// real ParameterServerCore (decode + optimiser step per push), and N PSClients pushing one
+// pre-encoded gradient as fast as the server acks. Not a test: figures come from
+// `crnnctl bench ps`.
+//
+// Shapes: the payload encodes one wire arena [P + B] (gradient, then BN running-statistics change).
+import Engine
+import Foundation
+import Logging
+import NIOCore
+import Wire
+
+/// The parameter-server throughput benchmark.
+public enum PSBenchmark {
+    /// When the benchmark's clients pull.
+    public enum PullPolicy: String, Sendable, CaseIterable {
+        /// Never: each push names the version of the previous ack as its base, as if the client
+        /// were always current. Measures what applying pushes costs the server, nothing else.
+        case never
+        /// Like `crnn-worker`: pull after a refusal or once the server has moved `bound / 2`
+        /// versions past the replica (the full parameter arena, fp32+zstd, cached per version).
+        case worker
+    }
+
+    /// One measurement.
+    public struct Result: Sendable {
+        public var clients: Int
+        public var seconds: Double
+        public var pushes: Int
+        public var applied: Int
+        public var pulls: Int
+        /// Encoded gradient bytes received, parameter bytes sent.
+        public var bytesIn: Int
+        public var bytesOut: Int
+        public var payloadBytes: Int
+        public var pushesPerSecond: Double { Double(pushes) / seconds }
+        public var megabytesInPerSecond: Double { Double(bytesIn) / 1e6 / seconds }
+        public var megabytesOutPerSecond: Double { Double(bytesOut) / 1e6 / seconds }
+    }
+
+    /// Runs `clients` clients against a fresh server for `seconds`.
+    ///
+    /// - Parameters:
+    ///   - core: the server's parameter server (its model, optimiser and staleness rule).
+    ///   - codec: the codec `payload` was encoded with.
+    ///   - payload: one encoded gradient, pushed over and over.
+    ///   - sampleCount: samples each push claims (moves the learning-rate schedule only).
+    /// - Throws: bind, connect or request errors.
+    public static func run(core: ParameterServerCore, codec: any GradientCodec, payload: [UInt8],
+                           clients: Int, seconds: Double, pull: PullPolicy = .never,
+                           sampleCount: UInt32 = 32) async throws -> Result {
+        let token = try SharedToken("ps-benchmark")
+        let delegate = BenchmarkDelegate(core: core, codec: codec)
+        var configuration = PSServerConfiguration(token: token, host: "127.0.0.1", port: 0)
+        configuration.maximumPayload = max(configuration.maximumPayload, payload.count + (1 << 20), 4 * core.wireCount + (1 << 20))
+        var logger = Logger(label: "crnn.ps.benchmark")
+        logger.logLevel = .warning
+        let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
+        let serving = Task { try await server.run() }
+        let pullEvery = UInt64(max(1, core.staleness.bound / 2))
+
+        var connected: [PSClient] = []
+        do {
+            for i in 0..<clients {
+                connected.append(try await PSClient.connect(
+                    host: "127.0.0.1", port: server.port, token: token, clientName: "bench-\(i)", runID: BenchmarkDelegate.runID,
+                    maximumPayload: configuration.maximumPayload))
+            }
+        } catch {
+            for client in connected { await client.close() }
+            await server.close()
+            serving.cancel()
+            throw error
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int64(seconds * 1000))
+        let counts = try await withThrowingTaskGroup(of: (pushes: Int, pulls: Int).self) { group in
+            for client in connected {
+                group.addTask {
+                    var local = client.welcome.currentVersion
+                    var pushes = 0, pulls = 0
+                    if pull == .worker { local = try await client.pull().version; pulls += 1 }
+                    while clock.now < deadline {
+                        let ack = try await client.push(baseVersion: local, sampleCount: sampleCount, loss: 1,
+                                                        codecName: codec.name, payload: payload)
+                        pushes += 1
+                        switch pull {
+                        case .never:
+                            local = ack.newVersion
+                        case .worker:
+                            if ack.status == .refused || ack.newVersion >= local + pullEvery {
+                                let params = try await client.pull(sinceVersion: local)
+                                local = params.version
+                                pulls += 1
+                            }
+                        }
+                    }
+                    return (pushes, pulls)
+                }
+            }
+            var total = (pushes: 0, pulls: 0)
+            for try await c in group { total.pushes += c.pushes; total.pulls += c.pulls }
+            return total
+        }
+        let elapsed = clock.now - start
+        for client in connected { await client.bye() }
+        await server.close()
+        _ = try? await serving.value
+        let tally = delegate.tally
+        return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                      pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls,
+                      bytesIn: tally.bytesIn, bytesOut: tally.bytesOut, payloadBytes: payload.count)
+    }
+}
+
+extension PSBenchmark {
+    /// Where one push's time goes on the server, without the network: median seconds.
+    public struct ApplyProfile: Sendable {
+        /// `ParameterServerCore.apply` as a whole (decode, scale, optimiser step).
+        public var apply: Double
+        /// The codec's decode into a full arena alone.
+        public var decode: Double
+        /// The optimiser's step over the parameter arena alone.
+        public var optimizer: Double
+    }
+
+    /// Times `repeats` applies of `payload` to `core`, its decode, and its optimiser step.
+    /// - Throws: the codec's errors for a malformed payload.
+    public static func profileApply(core: ParameterServerCore, codec: any GradientCodec, payload: [UInt8],
+                                    repeats: Int = 5) throws -> ApplyProfile {
+        let clock = ContinuousClock()
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            for _ in 0..<max(1, repeats) {
+                let start = clock.now
+                try body()
+                let d = clock.now - start
+                times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+            }
+            return times.sorted()[times.count / 2]
+        }
+        let apply = try median {
+            _ = try payload.withUnsafeBytes {
+                try core.apply(payload: $0, codec: codec, baseVersion: core.version, sampleCount: 0)
+            }
+        }
+        var scratch = [Float](repeating: 0, count: core.wireCount)
+        let decode = try median { try codec.decode(payload, into: &scratch) }
+        let optimizer = core.withExclusiveModel { model, _ in
+            median { core.optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-3) }
+        }
+        return ApplyProfile(apply: apply, decode: decode, optimizer: optimizer)
+    }
+}
+
+/// The coordinator's `ParameterService` answers for a single run, without the database side
+/// (metrics, validation, checkpoints), counting what passes.
+final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
+    static let runID: UInt64 = 1
+    struct Tally { var applied = 0, bytesIn = 0, bytesOut = 0 }
+
+    let core: ParameterServerCore
+    let codec: any GradientCodec
+    private let lock = NSLock()
+    private var counts = Tally()
+    var tally: Tally { lock.withLock { counts } }
+
+    init(core: ParameterServerCore, codec: any GradientCodec) {
+        self.core = core
+        self.codec = codec
+    }
+
+    func welcome(_ hello: Hello) async throws -> Welcome {
+        guard hello.runID == Self.runID else { throw ParameterServiceRefusal.unknownRun(hello.runID) }
+        return Welcome(runID: hello.runID, currentVersion: core.version, parameterCount: UInt64(core.wireCount),
+                       codecName: codec.name)
+    }
+
+    func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
+        if pull.sinceVersion != Pull.none && pull.sinceVersion == core.version {
+            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
+        }
+        let (version, bytes) = try core.parameters { try FP32ZstdCodec().encode($0, layout: [$0.count]) }
+        lock.withLock { counts.bytesOut += bytes.count }
+        return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
+    }
+
+    func handlePush(_ push: Push, from client: Hello) async throws -> Ack {
+        guard push.codecName == codec.name else {
+            throw ParameterServiceRefusal.wrongCodec(expected: codec.name, got: push.codecName)
+        }
+        let outcome = try push.payload.withUnsafeReadableBytes { raw in
+            try core.apply(payload: raw, codec: codec, baseVersion: push.baseVersion, sampleCount: Int(push.sampleCount))
+        }
+        lock.withLock {
+            counts.bytesIn += push.payload.readableBytes
+            if outcome.applied { counts.applied += 1 }
+        }
+        return Ack(newVersion: outcome.newVersion, staleness: UInt64(outcome.staleness),
+                   status: outcome.applied ? .applied : .refused, reason: outcome.reason)
+    }
+}
+
+/// Why the benchmark's server refuses a request (the same reasons as the coordinator's).
+enum ParameterServiceRefusal: Error, CustomStringConvertible {
+    case unknownRun(UInt64)
+    case wrongCodec(expected: String, got: String)
+    var description: String {
+        switch self {
+        case .unknownRun(let run): return "run \(run) is not served by this benchmark"
+        case let .wrongCodec(expected, got): return "benchmark uses codec \(expected), push used \(got)"
+        }
+    }
+}

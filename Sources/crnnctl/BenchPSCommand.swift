@@ -1,0 +1,153 @@
+import ArgumentParser
+import Coordinator
+import Engine
+import Foundation
+import TextImages
+import Wire
+
+/// `crnnctl bench ps`: pushes/s and MB/s one coordinator's parameter server sustains, per codec
+/// and client count, and how many workers that serves at full speed.
+///
+/// One process: a real PSServer on 127.0.0.1, a real ParameterServerCore (Adam) for the preset,
+/// N PSClients over loopback pushing one real gradient, encoded once per codec and reused.
+/// Clients and server share this machine's cores, so the figures are a lower bound for a
+/// coordinator with the machine to itself.
+struct BenchPSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ps",
+        abstract: "Pushes/s a parameter server sustains per codec, and the workers it could serve.")
+
+    @Option(parsing: .upToNextOption, help: "Client counts to measure.")
+    var clients: [Int] = [4, 16]
+
+    @Option(help: "Model preset: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: String = "seed"
+
+    @Option(help: "Output classes including the blank.")
+    var classes: Int = 30_657
+
+    @Option(parsing: .upToNextOption, help: "Codecs to measure: \(GradientCodecs.names.joined(separator: ", ")).")
+    var codec: [String] = ["fp32+zstd", "fp16+zstd", "topk+fp16+zstd"]
+
+    @Option(help: "Kept fraction of the top-k codecs.")
+    var k: Double = 0.01
+
+    @Option(help: "Seconds of pushing per measurement.")
+    var seconds: Double = 10
+
+    @Option(help: "When clients pull: never (always current; measures applying pushes) or worker (as crnn-worker: on refusal or every bound/2 versions).")
+    var pull: String = "never"
+
+    @Option(help: "Staleness bound of the server (down-weighting beyond it).")
+    var stalenessBound: Int = 8
+
+    @Option(help: "Threads for the server's optimiser and for the training steps.")
+    var threads: Int = 2
+
+    @Option(help: "Images per worker step: the gradient's batch and the timed step's.")
+    var batch: Int = 32
+
+    @Option(help: "Image width in pixels (a multiple of 4, at least 16); the height is 32.")
+    var width: Int = 512
+
+    @Option(help: "One worker's step time in seconds; when given, no step is timed here.")
+    var stepSeconds: Double?
+
+    @Option(help: "Charset preset or file the lines are rendered from.")
+    var charset = "gb2312"
+
+    @Option(help: "A folder of extra fonts.")
+    var fontDir: String?
+
+    func validate() throws {
+        guard ModelPreset(rawValue: preset) != nil else {
+            throw ValidationError("--preset \(preset) is unknown; use one of \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard classes >= 2 else { throw ValidationError("--classes must be at least 2 (class 0 is the blank), got \(classes)") }
+        guard !clients.isEmpty, clients.allSatisfy({ (1...1024).contains($0) }) else {
+            throw ValidationError("--clients must be 1…1024, got \(clients)")
+        }
+        for name in codec where !GradientCodecs.names.contains(name) {
+            throw ValidationError("--codec \(name) is unknown; use one of \(GradientCodecs.names.joined(separator: ", "))")
+        }
+        guard k > 0 && k <= 1 else { throw ValidationError("--k must lie in (0, 1], got \(k)") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+        guard PSBenchmark.PullPolicy(rawValue: pull) != nil else { throw ValidationError("--pull must be never or worker, got \(pull)") }
+        guard stalenessBound >= 0 else { throw ValidationError("--staleness-bound must be non-negative") }
+        guard threads >= 1, batch >= 1 else { throw ValidationError("--threads and --batch must be positive") }
+        guard ModelConfig.isValidWidth(width) else { throw ValidationError("--width must be a multiple of 4 and at least 16, got \(width)") }
+        if let stepSeconds, !(stepSeconds > 0) { throw ValidationError("--step-seconds must be positive, got \(stepSeconds)") }
+    }
+
+    func run() throws {
+        print("load average before: \(Self.loadAverage())")
+        let config = ModelPreset(rawValue: preset)!.config(classes: classes)
+        let worker = CRNNModel(config: config, seed: 1, threads: threads)
+        worker.zeroInfinity = true
+        let source = try SyntheticSource(charset: try Charset.named(charset), fonts: try FontSet.load(fontDirectory: fontDir),
+                                         width: width, height: 32)
+        let data = BenchmarkGradient.batch(source: source, classes: classes, count: batch)
+        var (wire, loss) = try BenchmarkGradient.step(model: worker, images: data.images, targets: data.targets)
+        var step = stepSeconds
+        if step == nil {
+            // The first step allocates the workspace; time the second.
+            let started = DispatchTime.now().uptimeNanoseconds
+            (wire, loss) = try BenchmarkGradient.step(model: worker, images: data.images, targets: data.targets)
+            step = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        let stepTime = step!
+        let layout = BenchmarkGradient.layout(of: worker)
+        print("preset \(preset), \(classes) classes, wire arena \(wire.count) values (\(String(format: "%.1f", Double(wire.count) * 4 / 1e6)) MB fp32); "
+              + "gradient of batch \(batch) at 32×\(width), loss \(String(format: "%.3f", loss)); one worker step "
+              + String(format: "%.2f s", stepTime) + (stepSeconds == nil ? " (trainStep, measured, \(threads) threads)" : " (given)"))
+        print("server: Adam, staleness bound \(stalenessBound) (down-weight), optimiser threads \(threads); clients pull: \(pull); \(seconds) s per row")
+
+        let core = ParameterServerCore(
+            model: CRNNModel(config: config, seed: 1, threads: threads), optimizer: Adam(layout: worker.parameters.layout),
+            schedule: StepLRSchedule(baseRate: 1e-3, gamma: 1, stepSize: Int.max / 2),
+            staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
+        let policy = PSBenchmark.PullPolicy(rawValue: pull)!
+        print("codec            clients  payload B   pushes/s   MB/s in  pulls  MB/s out  workers at full speed")
+        for name in codec {
+            let gradientCodec = try GradientCodecs.named(name, k: k)
+            let payload = try gradientCodec.encode(wire, layout: layout)
+            let profile = try PSBenchmark.profileApply(core: core, codec: gradientCodec, payload: payload)
+            print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + String(format: "  no network: apply %.1f ms (%.0f/s) = decode %.1f ms + optimiser step %.1f ms + rest %.1f ms",
+                           1e3 * profile.apply, 1 / profile.apply, 1e3 * profile.decode, 1e3 * profile.optimizer,
+                           1e3 * (profile.apply - profile.decode - profile.optimizer)))
+            for n in clients {
+                let seconds = self.seconds, samples = UInt32(batch)
+                let result = try Self.blocking {
+                    try await PSBenchmark.run(core: core, codec: gradientCodec, payload: payload, clients: n,
+                                              seconds: seconds, pull: policy, sampleCount: samples)
+                }
+                print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + String(format: " %7d %10d %10.1f %9.1f %6d %9.1f %12.0f",
+                               n, payload.count, result.pushesPerSecond, result.megabytesInPerSecond, result.pulls,
+                               result.megabytesOutPerSecond, result.pushesPerSecond * stepTime))
+            }
+        }
+        print("load average after: \(Self.loadAverage())")
+    }
+
+    /// The 1, 5 and 15 minute load averages (other processes share the cores).
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+            .map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "unknown"
+    }
+
+    /// Runs async work from this synchronous command and waits for it.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = BlockingResult<T>(), done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+}
+
+/// Carries an async result back to the waiting thread (written once, read after the signal).
+private final class BlockingResult<T>: @unchecked Sendable { var result: Result<T, any Error>? }

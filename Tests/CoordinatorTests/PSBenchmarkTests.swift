@@ -1,0 +1,63 @@
+import Engine
+import Testing
+import Wire
+@testable import Coordinator
+
+/// The parameter-server benchmark on a tiny model: real server, real clients, real pushes.
+@Suite struct PSBenchmarkTests {
+    let config = ModelPreset.tiny.config(classes: 11)
+
+    /// A real one-step gradient of the tiny model on random images.
+    func gradient() throws -> (wire: [Float], layout: [Int]) {
+        let model = CRNNModel(config: config, seed: 1)
+        let data = TrainBenchmark.batch(classes: 11, width: 64, batch: 2, seed: 1)
+        let (wire, _) = try BenchmarkGradient.step(model: model, images: data.images, targets: data.targets)
+        return (wire, BenchmarkGradient.layout(of: model))
+    }
+
+    func makeCore() -> ParameterServerCore {
+        let model = CRNNModel(config: config, seed: 1)
+        return ParameterServerCore(
+            model: model, optimizer: Adam(layout: model.parameters.layout),
+            schedule: StepLRSchedule(baseRate: 1e-3, gamma: 1, stepSize: 1_000_000),
+            staleness: StalenessRule(bound: 8, policy: .downweight), samplesPerEpoch: 1000)
+    }
+
+    @Test func twoClientsPushAndEveryPushIsApplied() async throws {
+        let (wire, layout) = try gradient()
+        #expect(wire.count == makeCore().wireCount)
+        let codec = try TopKCodec(fraction: 0.1, values: .fp16)
+        let payload = try codec.encode(wire, layout: layout)
+        let core = makeCore()
+        let before = core.model.parameters.values
+        let result = try await PSBenchmark.run(core: core, codec: codec, payload: payload, clients: 2, seconds: 0.5)
+        #expect(result.pushes > 0)
+        #expect(result.applied == result.pushes)
+        #expect(core.version == UInt64(result.pushes))
+        #expect(result.bytesIn == result.pushes * payload.count)
+        #expect(result.pulls == 0)
+        #expect(core.model.parameters.values != before)
+    }
+
+    @Test func workerPolicyPullsAsTheServerMoves() async throws {
+        let (wire, layout) = try gradient()
+        let codec = FP32ZstdCodec()
+        let payload = try codec.encode(wire, layout: layout)
+        let result = try await PSBenchmark.run(core: makeCore(), codec: codec, payload: payload, clients: 2,
+                                               seconds: 0.5, pull: .worker)
+        #expect(result.pushes > 0)
+        // Each client pulls once at the start, then whenever the server moved bound / 2 = 4
+        // versions, which its own pushes alone do in 4: so no pull covers more than 4 pushes.
+        #expect(result.pulls >= 2)
+        #expect(result.pushes <= 4 * result.pulls)
+        #expect(result.bytesOut > 0)
+    }
+
+    @Test func labelsAreSpreadIntoTheModelsClasses() {
+        let classes = 30_657
+        let mapped = (1...500).map { BenchmarkGradient.modelClass(Int32($0), classes: classes) }
+        #expect(mapped.allSatisfy { (1..<classes).contains($0) })
+        #expect(Set(mapped).count > 490)
+        #expect(mapped.max()! > classes / 2)
+    }
+}
