@@ -67,8 +67,8 @@ public enum GradientCodecs {
         case "fp32+zstd": return FP32ZstdCodec()
         case "fp16+zstd": return HalfZstdCodec(format: .fp16)
         case "bf16+zstd": return HalfZstdCodec(format: .bf16)
-        case "topk+fp16+zstd": return try TopKCodec(fraction: k, values: .fp16)
-        case "topk+bf16+zstd": return try TopKCodec(fraction: k, values: .bf16)
+        case "topk+fp16+zstd": return try TopKCodec(fraction: k, values: .fp16, denseUpTo: TopKCodec.defaultDenseUpTo)
+        case "topk+bf16+zstd": return try TopKCodec(fraction: k, values: .bf16, denseUpTo: TopKCodec.defaultDenseUpTo)
         default: throw CodecError.unknownCodec(name: name, valid: names)
         }
     }

@@ -19,22 +19,31 @@ public struct TopKCodec: GradientCodec {
     public let fraction: Double
     /// How the kept values are stored.
     public let values: HalfFormat
+    /// Tensors of at most this many values are sent whole. Biases and batch-norm statistics
+    /// are tiny but carry much of a pushed arena's energy (the running-variance change can
+    /// dominate it, see BENCHMARKS.md): keeping 1 % of them would starve them for a few bytes.
+    public let denseUpTo: Int
     public var name: String { "topk+\(values.label)+zstd" }
 
+    /// The `denseUpTo` that `GradientCodecs.named` uses.
+    public static let defaultDenseUpTo = 2048
+
     /// - Throws: `CodecError.invalidParameter` when `fraction` is not in (0, 1].
-    public init(fraction: Double, values: HalfFormat = .fp16) throws {
+    public init(fraction: Double, values: HalfFormat = .fp16, denseUpTo: Int = 0) throws {
         guard fraction > 0, fraction <= 1 else {
             throw CodecError.invalidParameter("top-k fraction k must be in (0, 1], got \(fraction)")
         }
         self.fraction = fraction
         self.values = values
+        self.denseUpTo = max(0, denseUpTo)
     }
 
     private var codecFormat: CodecFormat { values == .fp16 ? .topkFP16 : .topkBF16 }
 
     /// How many values of a tensor of `size` are kept: at least one of a non-empty tensor.
     public func keepCount(size: Int) -> Int {
-        size == 0 ? 0 : min(size, max(1, Int((fraction * Double(size)).rounded(.up))))
+        if size <= denseUpTo { return size }
+        return size == 0 ? 0 : min(size, max(1, Int((fraction * Double(size)).rounded(.up))))
     }
 
     public func encode(gradient: UnsafeBufferPointer<Float>, layout: [Int]) throws -> [UInt8] {

@@ -172,4 +172,18 @@ private func sampleGradient(seed: UInt64 = 1) -> (values: [Float], layout: [Int]
         appendVarint(1 << 40, to: &tensors)
         #expect(throws: CodecError.self) { try TopKCodec(fraction: 0.5).decode(tensors, into: &out) }
     }
+
+    @Test func smallTensorsAreSentWhole() throws {
+        // 1 % of a 600-value tensor would be 6 values; under denseUpTo it goes whole, while
+        // the large tensor still keeps only its top 1 %.
+        let codec = try TopKCodec(fraction: 0.01, values: .fp16, denseUpTo: 1000)
+        let small = (0..<600).map { Float($0 % 7 + 1) * 0.01 }
+        let large = (0..<5000).map { Float(($0 * 37) % 101) * 0.001 }
+        var out = [Float](repeating: 0, count: 5600)
+        try codec.decode(try codec.encode(small + large, layout: [600, 5000]), into: &out)
+        #expect(zip(out[0..<600], small).allSatisfy { abs($0 - $1) <= 1e-3 * abs($1) })
+        #expect(out[600...].filter { $0 != 0 }.count == 50)
+        #expect(try GradientCodecs.named("topk+fp16+zstd") as? TopKCodec != nil)
+        #expect((try GradientCodecs.named("topk+fp16+zstd") as? TopKCodec)?.denseUpTo == TopKCodec.defaultDenseUpTo)
+    }
 }
