@@ -76,4 +76,34 @@ import TestSupport
         #expect(accuracy >= 0.9, "fresh-sample accuracy \(accuracy): \(eval.text)")
         cluster.stopAll()
     }
+
+    @Test func verticalRunLearns() throws {
+        let cluster = try Cluster()
+        // Vertical lines 32 wide and 128 tall: upright digits stacked top to bottom.
+        let run = try cluster.submit(yaml: Self.config(direction: "vertical", width: 32, height: 128))
+        try cluster.startCoordinator()
+        try cluster.startWorker()
+        try cluster.startWorker()
+        let finished = try waitUntil(timeout: 900, interval: 1) { try cluster.runState(run) != "running" && cluster.runState(run) != "queued" }
+        #expect(finished, "\(cluster.logs)")
+        #expect(try cluster.runState(run) == "completed", "\(cluster.logs)")
+        let best = try cluster.query(
+            "SELECT max(value) FROM metrics WHERE run_id = $1 AND name = 'val_accuracy'", [run]).double(0, 0) ?? 0
+        #expect(best >= 0.95, "best validation accuracy \(best)\n\(cluster.logs)")
+
+        // The checkpoint knows it is vertical: predict reads a fresh vertical line rendered by gen.
+        let file = cluster.directory + "/best.crnn"
+        #expect(try cluster.crnnctl(["checkpoints", "fetch", "\(run)", "--best", "-o", file]).status == 0)
+        let images = cluster.directory + "/fresh"
+        let gen = try cluster.crnnctl(["gen", "--direction", "vertical", "--charset", "digits", "--count", "20",
+                                       "--seed", "777", "--width", "32", "--height", "128", "--out", images])
+        #expect(gen.status == 0, "\(gen.text)")
+        let predict = try cluster.crnnctl(["predict", "--checkpoint", file, "--dir", images])
+        let truths = try String(contentsOfFile: images + "/labels.tsv", encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        let readings = predict.text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        let right = zip(truths, readings).filter { $0.count >= 2 && $1.count >= 2 && $0[1] == $1[1] }.count
+        #expect(right >= 17, "\(right) of 20 fresh vertical lines read exactly:\n\(predict.text)")
+        cluster.stopAll()
+    }
 }
