@@ -54,6 +54,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        OpenBLASTuning.reexecIfNeeded()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let colon = listen.lastIndex(of: ":")!
         var settings = CoordinatorSettings(database: database.location, token: try SharedToken.resolve(file: tokenFile))

@@ -47,6 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        OpenBLASTuning.reexecIfNeeded()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let token = try SharedToken.resolve(file: tokenFile)
         var settings = WorkerSettings(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Engine
 import Foundation
 
@@ -43,6 +44,7 @@ struct BenchTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        OpenBLASTuning.reexecIfNeeded()
         let preset = ModelPreset(rawValue: preset)!
         let result = try TrainBenchmark.run(
             preset: preset, classes: classes, width: width, batch: batch, threads: threads,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Engine
 import Foundation
 import Inference
@@ -92,6 +93,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        OpenBLASTuning.reexecIfNeeded()
         let (header, recognizer) = try loadRecognizer(checkpoint, threads: threads)
         var report = EvalReport(checkpoint: checkpoint, header: header, beam: beam, threads: threads)
         let evaluation: Evaluation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Engine
 import Foundation
 import Inference
@@ -64,6 +65,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        OpenBLASTuning.reexecIfNeeded()
         let (_, recognizer) = try loadRecognizer(checkpoint, threads: threads)
         let paths = try dir.map(imageFiles(in:)) ?? images
         var failures = 0
