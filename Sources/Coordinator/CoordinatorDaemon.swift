@@ -33,7 +33,7 @@ public final class CoordinatorDaemon {
         var configuration = PSServerConfiguration(token: settings.token, host: settings.listenHost, port: settings.listenPort)
         configuration.maximumPayload = FrameFormat.defaultMaximumPayload
         let server = try await PSServer.bind(configuration: configuration, delegate: service, logger: logger)
-        let address = settings.advertise ?? "\(settings.listenHost):\(server.port)"
+        let address = settings.advertise ?? Self.defaultAdvertisedAddress(host: settings.listenHost, port: server.port)
         logger.info("parameter server listening on \(settings.listenHost):\(server.port) (advertised as \(address))")
         let serving = Task { try await server.run() }
         defer { serving.cancel() }
@@ -64,6 +64,13 @@ public final class CoordinatorDaemon {
         await server.close()
     }
 
+    /// What workers are told to dial when `--advertise` is not given: the listen address, except
+    /// that a wildcard listen (0.0.0.0, ::) is not dialable from other machines, so the host name.
+    static func defaultAdvertisedAddress(host: String, port: Int) -> String {
+        let wildcard = host == "0.0.0.0" || host == "::" || host == "[::]"
+        return "\(wildcard ? ProcessInfo.processInfo.hostName : host):\(port)"
+    }
+
     // MARK: scheduling
 
     private func database() throws -> PostgresConnection {
@@ -84,16 +91,24 @@ public final class CoordinatorDaemon {
         let store = RunStore(connection: db)
         for (run, _) in try store.activeRuns() where trainers[run] == nil {
             try store.publish(run: run, psAddress: address)
-            try adopt(run: run, store: store, db: db)
+            adoptOrFail(run: run, store: store, db: db)
         }
         while trainers.count < settings.maximumRuns, let run = try store.startNextQueued(
             psAddress: address, actor: RunStore.defaultActor("crnn-coordinator")) {
-            do {
-                try adopt(run: run, store: store, db: db)
-            } catch {
-                logger.error("run \(run): cannot start: \(error)")
-                _ = try? store.apply(.fail(reason: "\(error)"), run: run, actor: RunStore.defaultActor("crnn-coordinator"))
-            }
+            adoptOrFail(run: run, store: store, db: db)
+        }
+    }
+
+    /// Adopts a run, or fails it with the reason when it cannot be trained (an unsupported
+    /// setting, a broken checkpoint): one clear row in the database instead of an error every tick.
+    private func adoptOrFail(run: Int64, store: RunStore, db: PostgresConnection) {
+        do {
+            try adopt(run: run, store: store, db: db)
+        } catch let error as PostgresError where error.isConnectionLoss {
+            logger.warning("run \(run): database unavailable while starting it; retrying next tick")
+        } catch {
+            logger.error("run \(run): cannot train it: \(error)")
+            _ = try? store.apply(.fail(reason: "\(error)"), run: run, actor: RunStore.defaultActor("crnn-coordinator"))
         }
     }
 

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Testing
 import Wire
 @testable import Coordinator
@@ -85,5 +86,14 @@ import Wire
         _ = try apply(core, try payload(core, g: 0.1, d: 0), base: 0)
         #expect(try core.parameters(encode: encode).version == 1)
         #expect(encodings == 2)
+    }
+}
+
+@Suite struct AdvertisedAddressTests {
+    @Test func wildcardListensAdvertiseTheHostName() {
+        #expect(CoordinatorDaemon.defaultAdvertisedAddress(host: "127.0.0.1", port: 7070) == "127.0.0.1:7070")
+        let wildcard = CoordinatorDaemon.defaultAdvertisedAddress(host: "0.0.0.0", port: 7070)
+        #expect(wildcard == "\(ProcessInfo.processInfo.hostName):7070")
+        #expect(!wildcard.hasPrefix("0.0.0.0"))
     }
 }
