@@ -154,6 +154,8 @@ public final class CoordinatorDaemon {
         if trainer.validationDue { try validate(trainer, db: db) }
         guard state == .running else { return }
         let counts = try ShardQueue(connection: db).counts(run: run)
+        // A synchronous barrier waits for the workers that hold a shard of the run (one each).
+        trainer.core.setWorkersTraining(counts[.running] ?? 0)
         if (counts[.available] ?? 0) == 0 && (counts[.running] ?? 0) == 0 {
             try finish(trainer, counts: counts, db: db)
         }
@@ -196,6 +198,7 @@ public final class CoordinatorDaemon {
 
     private func drop(_ run: Int64) {
         service.remove(run: run)
+        trainers[run]?.core.stop()
         trainers[run] = nil
     }
 }

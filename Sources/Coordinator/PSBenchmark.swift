@@ -181,7 +181,12 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
         if pull.sinceVersion != Pull.none && pull.sinceVersion == core.version {
             return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
         }
-        let (version, bytes) = try core.parameters { try FP32ZstdCodec().encode($0, layout: [$0.count]) }
+        let (version, bytes) = try core.parameters(reuseRecent: core.mode == .asynchronous) {
+            try FP32ZstdCodec().encode($0, layout: [$0.count])
+        }
+        if pull.sinceVersion != Pull.none && version <= pull.sinceVersion {
+            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
+        }
         lock.withLock { counts.bytesOut += bytes.count }
         return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
     }
@@ -190,9 +195,7 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
         guard push.codecName == codec.name else {
             throw ParameterServiceRefusal.wrongCodec(expected: codec.name, got: push.codecName)
         }
-        let outcome = try push.payload.withUnsafeReadableBytes { raw in
-            try core.apply(payload: raw, codec: codec, baseVersion: push.baseVersion, sampleCount: Int(push.sampleCount))
-        }
+        let outcome = try await core.push(push, codec: codec)
         lock.withLock {
             counts.bytesIn += push.payload.readableBytes
             if outcome.applied { counts.applied += 1 }

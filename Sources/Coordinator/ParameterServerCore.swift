@@ -29,6 +29,19 @@ public struct StalenessRule: Sendable, Equatable {
     }
 }
 
+/// When the optimiser steps.
+public enum UpdateMode: Sendable, Equatable {
+    /// Asynchronous SGD: a push is applied as soon as the optimiser is free. Pushes that arrive
+    /// while a step runs are averaged into the next step (one update, several pushes), so a
+    /// coordinator keeps up with many workers whatever one step costs.
+    case asynchronous
+    /// A barrier per step, for comparison: pushes on the current version wait until `workers`
+    /// of them have arrived (nil: every worker holding a shard of the run, as the coordinator
+    /// counts them), or until the barrier timeout, then one averaged step answers them all.
+    /// A push on an older version is refused; the worker pulls and continues.
+    case synchronous(workers: Int?)
+}
+
 /// What became of one push.
 public struct PushOutcome: Sendable, Equatable {
     public var applied: Bool
@@ -38,23 +51,37 @@ public struct PushOutcome: Sendable, Equatable {
     public var reason: String
 }
 
-/// One run's parameters and optimiser. Thread-safe: pushes from many connections are applied
-/// one at a time under a lock, in arrival order (asynchronous SGD).
+/// One run's parameters and optimiser. Thread-safe: any number of connections submit pushes;
+/// each is decoded into the pending update as it arrives, and the run's optimiser thread turns
+/// the pending update into one optimiser step whenever the mode says it is due.
 public final class ParameterServerCore: @unchecked Sendable {
     public let model: CRNNModel
     public let optimizer: any Optimizer
     public let schedule: StepLRSchedule
     public let staleness: StalenessRule
+    public let mode: UpdateMode
+    /// How long a synchronous barrier waits for missing workers before stepping without them.
+    public let barrierTimeout: Double
     /// Global gradient-norm clip applied before every step (0 = off).
     public let clipNorm: Float
     /// Samples per schedule unit (an epoch), to turn applied samples into the schedule's step.
     public let samplesPerEpoch: Int
 
-    public private(set) var version: UInt64
-    public private(set) var samplesApplied: Int = 0
-    private let lock = NSLock()
-    private var decoded: [Float]
-    private var cachedParameters: (version: UInt64, bytes: [UInt8])?
+    /// Guards the model and the optimiser (steps, snapshots, validation copies).
+    private let modelLock = NSLock()
+    /// Guards everything below; the optimiser thread waits on it. Order: modelLock, then queue.
+    private let queue = NSCondition()
+    private var currentVersion: UInt64
+    private var applied = 0
+    private var pending: PendingUpdate
+    /// A zeroed arena, swapped in when the optimiser thread takes the pending update.
+    private var spare: [Float]
+    /// Workers holding a shard of the run, as the coordinator last counted (nil: not counted yet).
+    private var workersTraining: Int?
+    private var stopped = false
+    /// One pull encoding at a time; later pulls of the same version find it cached.
+    private let encodeLock = NSLock()
+    private var cachedParameters: (version: UInt64, bytes: [UInt8], at: Date, cost: Double)?
 
     /// Parameter tensor sizes followed by buffer tensor sizes: the layout codecs see.
     public let wireLayout: [Int]
@@ -62,75 +89,266 @@ public final class ParameterServerCore: @unchecked Sendable {
     public var wireCount: Int { model.parameters.count + model.buffers.count }
 
     public init(model: CRNNModel, optimizer: any Optimizer, schedule: StepLRSchedule,
-                staleness: StalenessRule, clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0) {
+                staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
+                clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0) {
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
         self.staleness = staleness
+        self.mode = mode
+        self.barrierTimeout = barrierTimeout
         self.clipNorm = clipNorm
         self.samplesPerEpoch = max(1, samplesPerEpoch)
-        self.version = version
+        currentVersion = version
         wireLayout = Self.wireLayout(of: model)
-        decoded = [Float](repeating: 0, count: model.parameters.count + model.buffers.count)
+        let count = model.parameters.count + model.buffers.count
+        pending = PendingUpdate(sum: [Float](repeating: 0, count: count))
+        spare = [Float](repeating: 0, count: count)
+        let thread = Thread { [weak self] in
+            while let core = self, core.stepWhenDue(wait: 0.2) {}
+        }
+        thread.name = "crnn-optimizer"
+        thread.start()
     }
+
+    deinit { failWaiters(pending.waiters) }
 
     /// The tensor sizes of `model`'s wire arena (parameters, then running statistics).
     public static func wireLayout(of model: CRNNModel) -> [Int] {
         (model.parameters.layout.slices + model.buffers.layout.slices).map(\.count)
     }
 
+    /// The parameter version: optimiser steps taken (plus the resumed checkpoint's).
+    public var version: UInt64 { queue.withLock { currentVersion } }
+    /// Samples of every applied push.
+    public var samplesApplied: Int { queue.withLock { applied } }
+
     /// The learning rate now, from the schedule and the samples applied so far.
     public var learningRate: Float {
-        lock.withLock { schedule.rate(at: samplesApplied / samplesPerEpoch) }
+        queue.withLock { schedule.rate(at: applied / samplesPerEpoch) }
     }
 
-    /// Decodes `payload` with `codec` and applies it as one optimiser step.
-    /// - Throws: the codec's error for a malformed payload (nothing is applied then).
+    /// How many workers train the run now (synchronous mode waits for that many pushes).
+    public func setWorkersTraining(_ count: Int) {
+        queue.withLock {
+            workersTraining = max(1, count)
+            queue.broadcast()
+        }
+    }
+
+    /// Stops the optimiser thread; pushes still waiting are answered as refused.
+    public func stop() {
+        let waiting = queue.withLock {
+            stopped = true
+            queue.broadcast()
+            let waiting = pending.waiters
+            pending = PendingUpdate(sum: pending.sum)
+            return waiting
+        }
+        failWaiters(waiting)
+    }
+
+    /// Decodes a push into the pending update; `completion` gets its outcome once the step that
+    /// holds it is taken (or at once, when the push is refused).
+    /// - Throws: the codec's error for a malformed payload (nothing is added then).
+    public func submit(payload: UnsafeRawBufferPointer, codec: any GradientCodec, baseVersion: UInt64,
+                       sampleCount: Int, completion: @escaping @Sendable (PushOutcome) -> Void) throws {
+        queue.lock()
+        let current = currentVersion
+        func refuse(_ age: Int, _ reason: String) {
+            queue.unlock()
+            completion(PushOutcome(applied: false, newVersion: current, staleness: age, weight: 0, reason: reason))
+        }
+        guard !stopped else { return refuse(0, "the run is no longer trained here") }
+        guard baseVersion <= current else {
+            return refuse(0, "base version \(baseVersion) is newer than the server's \(current)")
+        }
+        let age = Int(current - baseVersion)
+        let weight: Float
+        switch mode {
+        case .asynchronous:
+            guard let allowed = staleness.weight(staleness: age) else {
+                return refuse(age, "stale: \(age) versions behind (bound \(staleness.bound)); pull and continue")
+            }
+            weight = allowed
+        case .synchronous:
+            guard age == 0 else {
+                return refuse(age, "synchronous run: this step is on version \(current), the push on \(baseVersion); pull and continue")
+            }
+            weight = 1
+        }
+        do {
+            try pending.sum.withUnsafeMutableBufferPointer {
+                try codec.decode(payload, scaledBy: weight, addingTo: $0)
+            }
+        } catch {
+            queue.unlock()
+            throw error
+        }
+        if pending.pushes == 0 { pending.openedAt = Date() }
+        pending.pushes += 1
+        pending.samples += sampleCount
+        pending.waiters.append { version in
+            guard let version else {
+                return completion(PushOutcome(applied: false, newVersion: current, staleness: age, weight: 0,
+                                              reason: "the run is no longer trained here"))
+            }
+            completion(PushOutcome(applied: true, newVersion: version, staleness: age, weight: weight, reason: ""))
+        }
+        queue.broadcast()
+        queue.unlock()
+    }
+
+    /// Submits a push and waits for its outcome.
+    public func push(payload: UnsafeRawBufferPointer, codec: any GradientCodec, baseVersion: UInt64,
+                     sampleCount: Int) async throws -> PushOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try submit(payload: payload, codec: codec, baseVersion: baseVersion, sampleCount: sampleCount) {
+                    continuation.resume(returning: $0)
+                }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Submits a wire push and waits for its outcome.
+    func push(_ push: Push, codec: any GradientCodec) async throws -> PushOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try push.payload.withUnsafeReadableBytes { raw in
+                    try submit(payload: raw, codec: codec, baseVersion: push.baseVersion,
+                               sampleCount: Int(push.sampleCount)) { continuation.resume(returning: $0) }
+                }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Submits a push and blocks until its step is taken (tests and benchmarks; in synchronous
+    /// mode this waits for the barrier).
     public func apply(payload: UnsafeRawBufferPointer, codec: any GradientCodec,
                       baseVersion: UInt64, sampleCount: Int) throws -> PushOutcome {
-        lock.lock()
-        defer { lock.unlock() }
-        let current = version
-        let age = baseVersion > current ? 0 : Int(current - baseVersion)
-        guard baseVersion <= current else {
-            return PushOutcome(applied: false, newVersion: current, staleness: 0, weight: 0,
-                               reason: "base version \(baseVersion) is newer than the server's \(current)")
+        let done = DispatchSemaphore(value: 0)
+        let box = OutcomeBox()
+        try submit(payload: payload, codec: codec, baseVersion: baseVersion, sampleCount: sampleCount) {
+            box.outcome = $0
+            done.signal()
         }
-        guard let weight = staleness.weight(staleness: age) else {
-            return PushOutcome(applied: false, newVersion: current, staleness: age, weight: 0,
-                               reason: "stale: \(age) versions behind (bound \(staleness.bound)); pull and continue")
+        done.wait()
+        return box.outcome!
+    }
+
+    /// Waits up to `wait` seconds for a due update and applies it. Returns false once stopped.
+    private func stepWhenDue(wait: Double) -> Bool {
+        queue.lock()
+        let deadline = Date(timeIntervalSinceNow: wait)
+        while !stopped && !isDue(now: Date()) {
+            if !queue.wait(until: deadline) { break }
         }
-        try decoded.withUnsafeMutableBufferPointer { try codec.decode(payload, into: $0) }
+        guard !stopped else { queue.unlock(); return false }
+        guard isDue(now: Date()) else { queue.unlock(); return true }
+        var update = pending
+        pending = PendingUpdate(sum: spare)
+        queue.unlock()
+
+        modelLock.lock()
+        let newVersion = step(&update)
+        modelLock.unlock()
+        queue.withLock { spare = update.sum }
+        for waiter in update.waiters { waiter(newVersion) }
+        return true
+    }
+
+    /// Whether the pending update should become a step now. Caller holds `queue`.
+    private func isDue(now: Date) -> Bool {
+        guard pending.pushes > 0 else { return false }
+        switch mode {
+        case .asynchronous:
+            return true
+        case .synchronous(let workers):
+            let wanted = min(workers ?? Int.max, workersTraining ?? workers ?? 1)
+            let waited = pending.openedAt.map { now.timeIntervalSince($0) } ?? 0
+            return pending.pushes >= max(1, wanted) || waited >= barrierTimeout
+        }
+    }
+
+    /// One optimiser step with the mean of the update's pushes; zeroes the update's sum.
+    /// Caller holds `modelLock`. Returns the new version.
+    private func step(_ update: inout PendingUpdate) -> UInt64 {
         let p = model.parameters.count, b = model.buffers.count
-        decoded.withUnsafeBufferPointer { values in
+        let scale = 1 / Float(update.pushes)
+        update.sum.withUnsafeMutableBufferPointer { values in
             let g = model.gradients.pointer
-            for i in 0..<p { g[i] = values[i] * weight }
+            for i in 0..<p { g[i] = values[i] * scale }
             let running = model.buffers.pointer
-            for i in 0..<b { running[i] += values[p + i] * weight }
+            for i in 0..<b { running[i] += values[p + i] * scale }
+            values.update(repeating: 0)
         }
         if clipNorm > 0 { clipGradientNorm(model.gradients, maxNorm: clipNorm) }
-        let rate = schedule.rate(at: samplesApplied / samplesPerEpoch)
+        let rate = queue.withLock { schedule.rate(at: applied / samplesPerEpoch) }
         optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: rate)
-        samplesApplied += sampleCount
-        version += 1
-        return PushOutcome(applied: true, newVersion: version, staleness: age, weight: weight, reason: "")
+        return queue.withLock {
+            applied += update.samples
+            currentVersion += 1
+            return currentVersion
+        }
     }
 
-    /// The wire arena at the current version, losslessly encoded by `encode` (cached per version,
-    /// so many workers pulling the same version cost one compression).
-    public func parameters(encode: ([Float]) throws -> [UInt8]) rethrows -> (version: UInt64, bytes: [UInt8]) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = cachedParameters, cached.version == version { return cached }
-        let bytes = try encode(model.parameters.values + model.buffers.values)
-        cachedParameters = (version, bytes)
-        return (version, bytes)
+    /// Answers pushes whose step will never be taken.
+    private func failWaiters(_ waiters: [(UInt64?) -> Void]) {
+        for waiter in waiters { waiter(nil) }
     }
 
-    /// Runs `body` with the model while no push is applied (validation, checkpoints).
+    /// The wire arena, losslessly encoded by `encode`. Encodings are cached: pulls of the same
+    /// version cost one compression. With `reuseRecent`, a cached encoding of an older version
+    /// is served while it is younger than `reuseFactor` × what encoding it cost, so that with
+    /// many workers, whose every pull finds a new version, the coordinator spends at most about
+    /// 1 / (1 + reuseFactor) of a core compressing (the pull's version says how old it is).
+    public func parameters(reuseRecent: Bool = false,
+                           encode: ([Float]) throws -> [UInt8]) rethrows -> (version: UInt64, bytes: [UInt8]) {
+        encodeLock.lock()
+        defer { encodeLock.unlock() }
+        let current = version
+        if let cached = cachedParameters {
+            let recent = Date().timeIntervalSince(cached.at) < Self.reuseFactor * cached.cost
+            if cached.version == current || (reuseRecent && recent) { return (cached.version, cached.bytes) }
+        }
+        let (snapshot, snapshotVersion) = withExclusiveModel { model, version in
+            (model.parameters.values + model.buffers.values, version)
+        }
+        let started = Date()
+        let bytes = try encode(snapshot)
+        cachedParameters = (snapshotVersion, bytes, started, Date().timeIntervalSince(started))
+        return (snapshotVersion, bytes)
+    }
+
+    /// See `parameters(reuseRecent:encode:)`.
+    static let reuseFactor = 4.0
+
+    /// Runs `body` with the model while no step is taken (validation, checkpoints).
     public func withExclusiveModel<T>(_ body: (CRNNModel, UInt64) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
+        modelLock.lock()
+        defer { modelLock.unlock() }
         return try body(model, version)
     }
+}
+
+/// The pushes received since the optimiser's last step.
+struct PendingUpdate {
+    /// Σ weight × decoded push, over the wire arena.
+    var sum: [Float]
+    var pushes = 0
+    var samples = 0
+    var openedAt: Date?
+    /// Called with the new version once the step holding the push is taken (nil: never).
+    var waiters: [(UInt64?) -> Void] = []
+
+    init(sum: [Float]) { self.sum = sum }
+}
+
+private final class OutcomeBox: @unchecked Sendable {
+    var outcome: PushOutcome?
 }

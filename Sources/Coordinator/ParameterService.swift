@@ -51,7 +51,14 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         if pull.sinceVersion != Pull.none && pull.sinceVersion == trainer.core.version {
             return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
         }
-        let (version, bytes) = try trainer.core.parameters { try FP32ZstdCodec().encode($0, layout: [$0.count]) }
+        // An asynchronous run may be sent a recent encoding instead of compressing the whole
+        // arena for every pull; a synchronous one needs the step its workers wait for.
+        let (version, bytes) = try trainer.core.parameters(reuseRecent: trainer.core.mode == .asynchronous) {
+            try FP32ZstdCodec().encode($0, layout: [$0.count])
+        }
+        if pull.sinceVersion != Pull.none && version <= pull.sinceVersion {
+            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
+        }
         trainer.recordPull(bytes: bytes.count)
         return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
     }
@@ -61,10 +68,7 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         guard push.codecName == codec.name else {
             throw Refusal.wrongCodec(expected: codec.name, got: push.codecName)
         }
-        let outcome = try push.payload.withUnsafeReadableBytes { raw in
-            try trainer.core.apply(payload: raw, codec: codec, baseVersion: push.baseVersion,
-                                   sampleCount: Int(push.sampleCount))
-        }
+        let outcome = try await trainer.core.push(push, codec: codec)
         trainer.recordPush(bytes: push.payload.readableBytes, samples: Int(push.sampleCount),
                            loss: push.loss, outcome: outcome)
         return Ack(newVersion: outcome.newVersion, staleness: UInt64(outcome.staleness),

@@ -29,7 +29,8 @@ struct PushStatistics {
     mutating func recordPull(bytes: Int) { bytesOut += bytes }
 
     /// The interval's metrics at `step` (the parameter version); resets the interval.
-    mutating func drain(run: Int64, step: Int64, learningRate: Float) -> [MetricSample] {
+    /// - Parameter updates: optimiser steps taken in the interval (one step may hold several pushes).
+    mutating func drain(run: Int64, step: Int64, learningRate: Float, updates: Int) -> [MetricSample] {
         let elapsed = max(Date().timeIntervalSince(since), 1e-3)
         defer { self = PushStatistics() }
         guard pushes > 0 else { return [] }
@@ -39,7 +40,8 @@ struct PushStatistics {
             // `samples` feeds run_summary's throughput (sum over the last minute).
             MetricSample(run: run, step: step, name: MetricName.samples, value: Double(samples)),
             MetricSample(run: run, step: step, name: "samples_per_s", value: Double(samples) / elapsed),
-            MetricSample(run: run, step: step, name: "updates_per_s", value: Double(applied) / elapsed),
+            MetricSample(run: run, step: step, name: "updates_per_s", value: Double(updates) / elapsed),
+            MetricSample(run: run, step: step, name: "pushes_per_update", value: Double(applied) / Double(max(updates, 1))),
             MetricSample(run: run, step: step, name: "bytes_in", value: Double(bytesIn)),
             MetricSample(run: run, step: step, name: "bytes_out", value: Double(bytesOut)),
             MetricSample(run: run, step: step, name: "compression_ratio", value: Double(rawBytes) / Double(max(bytesIn, 1))),

@@ -16,6 +16,7 @@ final class RunTrainer: @unchecked Sendable {
     private let lock = NSLock()
     private var statistics = PushStatistics()
     private(set) var lastValidatedVersion: UInt64
+    private var lastDrainedVersion: UInt64
     private(set) var bestAccuracy: Double = -1
     /// Bytes of one uncompressed fp32 push, for the compression ratio.
     let rawPushBytes: Int
@@ -37,11 +38,20 @@ final class RunTrainer: @unchecked Sendable {
             schedule: recipe.schedule,
             staleness: StalenessRule(bound: recipe.config.staleness.bound,
                                      policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
+            mode: Self.updateMode(recipe.config.sync),
             samplesPerEpoch: recipe.config.data.samplesPerEpoch, version: version)
         evalModel = recipe.makeModel(threads: threads)
         validation = ValidationSet(recipe: recipe, source: try recipe.makeSource(fonts: fonts))
         lastValidatedVersion = version
+        lastDrainedVersion = version
         rawPushBytes = 4 * core.wireCount
+    }
+
+    static func updateMode(_ sync: RunConfig.Sync) -> UpdateMode {
+        switch sync {
+        case .asynchronous: return .asynchronous
+        case .synchronous(let workers): return .synchronous(workers: workers)
+        }
     }
 
     func recordPush(bytes: Int, samples: Int, loss: Float, outcome: PushOutcome) {
@@ -57,7 +67,11 @@ final class RunTrainer: @unchecked Sendable {
     func drainMetrics() -> [MetricSample] {
         let rate = core.learningRate
         let version = core.version
-        return lock.withLock { statistics.drain(run: run, step: Int64(version), learningRate: rate) }
+        return lock.withLock {
+            defer { lastDrainedVersion = version }
+            return statistics.drain(run: run, step: Int64(version), learningRate: rate,
+                                    updates: Int(version - min(version, lastDrainedVersion)))
+        }
     }
 
     var validationDue: Bool {

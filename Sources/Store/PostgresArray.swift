@@ -29,25 +29,36 @@ public enum PostgresArray {
     }
 
     /// Parses a text-format array of texts as PostgreSQL returns it (`{a,"b c",NULL}`).
+    ///
+    /// Works on Unicode scalars, not Characters: an element that starts with a combining mark
+    /// (U+302A … U+302F are in the full charset) would otherwise fuse with the comma or quote
+    /// before it into one grapheme and swallow the delimiter.
     public static func parseTexts(_ literal: String) -> [String?] {
+        let quote: Unicode.Scalar = "\"", comma: Unicode.Scalar = ",", backslash: Unicode.Scalar = "\\"
         var items: [String?] = []
-        var chars = Array(literal.dropFirst().dropLast())[...]
-        while !chars.isEmpty {
-            var item = ""
+        var scalars = Array(literal.unicodeScalars.dropFirst().dropLast())[...]
+        while !scalars.isEmpty {
+            var item = String.UnicodeScalarView()
             var quoted = false
-            if chars.first == "\"" {
+            if scalars.first == quote {
                 quoted = true
-                chars = chars.dropFirst()
-                while let c = chars.first, c != "\"" {
-                    chars = chars.dropFirst()
-                    if c == "\\", let next = chars.first { item.append(next); chars = chars.dropFirst() } else { item.append(c) }
+                scalars = scalars.dropFirst()
+                while let c = scalars.first, c != quote {
+                    scalars = scalars.dropFirst()
+                    if c == backslash, let next = scalars.first {
+                        item.append(next)
+                        scalars = scalars.dropFirst()
+                    } else {
+                        item.append(c)
+                    }
                 }
-                chars = chars.dropFirst()  // closing quote
+                scalars = scalars.dropFirst()  // closing quote
             } else {
-                while let c = chars.first, c != "," { item.append(c); chars = chars.dropFirst() }
+                while let c = scalars.first, c != comma { item.append(c); scalars = scalars.dropFirst() }
             }
-            items.append(!quoted && item == "NULL" ? nil : item)
-            if chars.first == "," { chars = chars.dropFirst() }
+            let text = String(item)
+            items.append(!quoted && text == "NULL" ? nil : text)
+            if scalars.first == comma { scalars = scalars.dropFirst() }
         }
         return items
     }

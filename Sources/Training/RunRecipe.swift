@@ -10,15 +10,12 @@ import Wire
 public struct RunRecipe: Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case datasetUnsupported(run: Int64)
-        case syncUnsupported(run: Int64)
         case badImageSize(run: Int64, reason: String)
 
         public var description: String {
             switch self {
             case .datasetUnsupported(let run):
                 return "run \(run): data.dataset: training from a dataset folder is not supported by this version yet (evaluate one with crnnctl eval --labels); use data.synthetic"
-            case .syncUnsupported(let run):
-                return "run \(run): sync: the synchronous (barrier) mode is not supported by this version yet; use sync: false"
             case .badImageSize(let run, let reason):
                 return "run \(run): image size: \(reason)"
             }
@@ -35,7 +32,6 @@ public struct RunRecipe: Sendable {
         self.run = run
         self.config = config
         if case .dataset = config.data { throw Failure.datasetUnsupported(run: run) }
-        if case .synchronous = config.sync { throw Failure.syncUnsupported(run: run) }
         charset = try Charset(name: "run-\(run)", characters: characters)
         let preset = ModelPreset(rawValue: config.model.rawValue) ?? .tiny
         modelConfig = preset.config(classes: charset.classCount)

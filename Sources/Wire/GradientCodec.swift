@@ -28,9 +28,26 @@ public protocol GradientCodec: Sendable {
     /// - Throws: `CodecError` when the payload is malformed, belongs to another codec, or holds
     ///   a different number of values than `output`; never traps on hostile input.
     func decode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>) throws
+
+    /// Decodes `bytes` and adds `scale` × its values to `accumulator` (the parameter server sums
+    /// the pushes that arrive during an optimiser step this way).
+    ///
+    /// - Throws: as `decode(_:into:)`; nothing has been added then.
+    func decode(_ bytes: UnsafeRawBufferPointer, scaledBy scale: Float,
+                addingTo accumulator: UnsafeMutableBufferPointer<Float>) throws
 }
 
 extension GradientCodec {
+    /// Dense codecs decode into a scratch arena, then add it.
+    public func decode(_ bytes: UnsafeRawBufferPointer, scaledBy scale: Float,
+                       addingTo accumulator: UnsafeMutableBufferPointer<Float>) throws {
+        var scratch = [Float](repeating: 0, count: accumulator.count)
+        try scratch.withUnsafeMutableBufferPointer { try decode(bytes, into: $0) }
+        scratch.withUnsafeBufferPointer { values in
+            for i in 0..<accumulator.count { accumulator[i] += scale * values[i] }
+        }
+    }
+
     /// Encodes an array; see `encode(gradient:layout:)`.
     public func encode(_ gradient: [Float], layout: [Int]) throws -> [UInt8] {
         try gradient.withUnsafeBufferPointer { try encode(gradient: $0, layout: layout) }

@@ -27,6 +27,15 @@ final class RunSession {
     private var wire: [Float]
     /// Pull when the server has moved on by this many versions since our replica.
     let pullEvery: UInt64
+    /// Synchronous runs pull after every step, before the next. Asynchronous ones pull at once
+    /// while a pull costs little next to a minibatch (fresher parameters, less staleness), and
+    /// in the background while the next minibatch trains once it does not (a slow link or a
+    /// large model then costs staleness, not time).
+    let synchronous: Bool
+    /// Seconds the last blocking pull and the last minibatch took.
+    private var pullSeconds = 0.0, stepSeconds = 0.0
+    /// A pull started after the last push, installed after the next one.
+    private var pendingPull: Task<Params, Error>?
 
     private(set) var bytesPushed = 0
     private(set) var bytesPulled = 0
@@ -47,12 +56,28 @@ final class RunSession {
         feedback = ErrorFeedback(count: count)
         wire = [Float](repeating: 0, count: count)
         baseline = model.buffers.values
-        pullEvery = UInt64(max(1, recipe.config.staleness.bound / 2))
+        if case .synchronous = recipe.config.sync { synchronous = true } else { synchronous = false }
+        pullEvery = synchronous ? 1 : UInt64(max(1, recipe.config.staleness.bound / 2))
     }
 
     /// Brings the replica to the server's current parameters.
     func pull() async throws {
-        let params = try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none)
+        let started = Date()
+        try install(try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none))
+        pullSeconds = Date().timeIntervalSince(started)
+    }
+
+    /// Whether pulls are slow enough to overlap with training: above a tenth of a minibatch.
+    private var pullsInBackground: Bool { pullSeconds > 0.1 * stepSeconds }
+
+    /// Starts a pull that the next step installs; the connection answers it before that step's push.
+    private func startPull() {
+        let since = localVersion
+        pendingPull = Task { [client] in try await client.pull(sinceVersion: since) }
+    }
+
+    /// Loads pulled parameters into the replica.
+    private func install(_ params: Params) throws {
         guard params.encoding != .unchanged else { return }
         bytesPulled += params.payload.readableBytes
         try params.payload.withUnsafeReadableBytes { raw in
@@ -68,10 +93,13 @@ final class RunSession {
         hasParameters = true
     }
 
-    /// One minibatch: forward, backward, push the encoded gradient, pull when the server moved.
+    /// One minibatch: forward, backward, push the encoded gradient (on the version it was
+    /// computed with), install a background pull, pull when the server moved.
     /// - Returns: the batch loss and the server's answer.
     func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
+        let started = Date()
         let loss = try model.trainStep(images: images, targets: labels)
+        stepSeconds = Date().timeIntervalSince(started)
         let p = model.parameters.count, b = model.buffers.count
         wire.withUnsafeMutableBufferPointer { out in
             out.baseAddress!.update(from: model.gradients.pointer, count: p)
@@ -86,13 +114,23 @@ final class RunSession {
         bytesPushed += payload.count
         let ack = try await client.push(baseVersion: localVersion, sampleCount: UInt32(labels.count),
                                         loss: loss, codecName: codec.name, payload: payload)
-        if ack.status == .refused || ack.newVersion >= localVersion + pullEvery {
-            try await pull()
+        if let pulling = pendingPull {
+            pendingPull = nil
+            try install(try await pulling.value)
+        }
+        if ack.status == .refused || synchronous {
+            if ack.status == .refused || ack.newVersion > localVersion { try await pull() }
+        } else if ack.newVersion >= localVersion + pullEvery {
+            if pullsInBackground { startPull() } else { try await pull() }
         }
         return (loss, ack)
     }
 
-    func close() async { await client.bye() }
+    func close() async {
+        pendingPull?.cancel()
+        pendingPull = nil
+        await client.bye()
+    }
 }
 
 enum WorkerError: Error, CustomStringConvertible {

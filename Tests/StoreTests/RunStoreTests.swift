@@ -50,6 +50,19 @@ import TestSupport
         #expect(PostgresArray.parseTexts(stored.string(0, 0) ?? "") == ["a", "\"", "\\", ",", "{", "甲"])
     }
 
+    /// The full charset holds combining marks (U+302A…U+302F) that fuse with a preceding comma or
+    /// quote into one grapheme: the alphabet must come back element for element.
+    @Test func alphabetsWithCombiningMarksRoundTrip() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let run = try StoreFixtures.runningRun(connection, shards: 1)
+        let alphabet = ["〠", "〪", "〫", "〬", "〭", "〮", "〯", "\u{0301}", ",", "\"", "\\", "e\u{0301}", "NULL", " ", "甲"]
+        let store = RunStore(connection: connection)
+        try store.setCharset(run: run, characters: alphabet)
+        let back = try store.charset(run: run)
+        #expect(back.count == alphabet.count)
+        #expect(back.map { Array($0.unicodeScalars) } == alphabet.map { Array($0.unicodeScalars) })
+    }
+
     @Test func viewsSummariseARunWithMetrics() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         let run = try StoreFixtures.runningRun(connection, shards: 4)

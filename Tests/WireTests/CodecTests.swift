@@ -161,6 +161,31 @@ private func sampleGradient(seed: UInt64 = 1) -> (values: [Float], layout: [Int]
         }
     }
 
+    /// The parameter server sums pushes with `decode(_:scaledBy:addingTo:)`: it must add exactly
+    /// what `decode(_:into:)` yields, and add nothing when the payload is bad.
+    @Test(arguments: GradientCodecs.names)
+    func decodingIntoASumAddsTheScaledValues(name: String) throws {
+        let (g, layout) = sampleGradient()
+        let codec = try GradientCodecs.named(name)
+        let payload = try codec.encode(g, layout: layout)
+        var decoded = [Float](repeating: 0, count: g.count)
+        try codec.decode(payload, into: &decoded)
+        let start = (0..<g.count).map { Float($0 % 7) - 3 }
+        var sum = start
+        try payload.withUnsafeBytes { raw in
+            try sum.withUnsafeMutableBufferPointer { try codec.decode(raw, scaledBy: 0.5, addingTo: $0) }
+        }
+        #expect(zip(sum, zip(start, decoded)).allSatisfy { $0 == $1.0 + 0.5 * $1.1 })
+        var untouched = start
+        let truncated = Array(payload.dropLast(3))
+        #expect(throws: CodecError.self) {
+            try truncated.withUnsafeBytes { raw in
+                try untouched.withUnsafeMutableBufferPointer { try codec.decode(raw, scaledBy: 1, addingTo: $0) }
+            }
+        }
+        #expect(untouched == start)
+    }
+
     @Test func hostileHeadersDoNotAllocate() throws {
         var out = [Float](repeating: 0, count: 16)
         // A header claiming 2^62 values, or 2^40 tensors, is refused before any allocation.
