@@ -29,11 +29,14 @@ public enum PSBenchmark {
         public var pushes: Int
         public var applied: Int
         public var pulls: Int
+        /// Optimiser steps taken: pushes that arrive during a step share the next one.
+        public var updates: Int
         /// Encoded gradient bytes received, parameter bytes sent.
         public var bytesIn: Int
         public var bytesOut: Int
         public var payloadBytes: Int
         public var pushesPerSecond: Double { Double(pushes) / seconds }
+        public var updatesPerSecond: Double { Double(updates) / seconds }
         public var megabytesInPerSecond: Double { Double(bytesIn) / 1e6 / seconds }
         public var megabytesOutPerSecond: Double { Double(bytesOut) / 1e6 / seconds }
     }
@@ -73,6 +76,7 @@ public enum PSBenchmark {
             throw error
         }
         let clock = ContinuousClock()
+        let startVersion = core.version
         let start = clock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
         let counts = try await withThrowingTaskGroup(of: (pushes: Int, pulls: Int).self) { group in
@@ -110,6 +114,7 @@ public enum PSBenchmark {
         let tally = delegate.tally
         return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
                       pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls,
+                      updates: Int(core.version - startVersion),
                       bytesIn: tally.bytesIn, bytesOut: tally.bytesOut, payloadBytes: payload.count)
     }
 }

@@ -74,7 +74,8 @@ public final class ParameterServerCore: @unchecked Sendable {
     private var currentVersion: UInt64
     private var applied = 0
     private var pending: PendingUpdate
-    /// A zeroed arena, swapped in when the optimiser thread takes the pending update.
+    /// A second arena, swapped in when the optimiser thread takes the pending update (its
+    /// first push overwrites it).
     private var spare: [Float]
     /// Workers holding a shard of the run, as the coordinator last counted (nil: not counted yet).
     private var workersTraining: Int?
@@ -153,6 +154,14 @@ public final class ParameterServerCore: @unchecked Sendable {
     /// - Throws: the codec's error for a malformed payload (nothing is added then).
     public func submit(payload: UnsafeRawBufferPointer, codec: any GradientCodec, baseVersion: UInt64,
                        sampleCount: Int, completion: @escaping @Sendable (PushOutcome) -> Void) throws {
+        // A dense payload is decoded before taking the lock, so decoding one push overlaps the
+        // optimiser step and other pushes; a sparse one is added in place under the lock (cheap).
+        var dense: [Float]?
+        if !codec.decodesSparsely {
+            var values = [Float](repeating: 0, count: wireCount)
+            try values.withUnsafeMutableBufferPointer { try codec.decode(payload, into: $0) }
+            dense = values
+        }
         queue.lock()
         let current = currentVersion
         func refuse(_ age: Int, _ reason: String) {
@@ -178,8 +187,26 @@ public final class ParameterServerCore: @unchecked Sendable {
             weight = 1
         }
         do {
-            try pending.sum.withUnsafeMutableBufferPointer {
-                try codec.decode(payload, scaledBy: weight, addingTo: $0)
+            // The first push of an update overwrites the arena (no zeroing pass between steps;
+            // a dense codec needs no scratch); later ones add to it.
+            let first = pending.pushes == 0
+            if first, let decoded = dense {
+                pending.sum = decoded
+            }
+            try pending.sum.withUnsafeMutableBufferPointer { sum in
+                switch (first, dense) {
+                case (true, .some):
+                    break
+                case (true, nil):
+                    try codec.decode(payload, into: sum)
+                case (false, .some(let values)):
+                    values.withUnsafeBufferPointer { values in
+                        for i in 0..<sum.count { sum[i] += weight * values[i] }
+                    }
+                case (false, nil):
+                    try codec.decode(payload, scaledBy: weight, addingTo: sum)
+                }
+                if first && weight != 1 { for i in 0..<sum.count { sum[i] *= weight } }
             }
         } catch {
             queue.unlock()
@@ -275,17 +302,16 @@ public final class ParameterServerCore: @unchecked Sendable {
         }
     }
 
-    /// One optimiser step with the mean of the update's pushes; zeroes the update's sum.
+    /// One optimiser step with the mean of the update's pushes.
     /// Caller holds `modelLock`. Returns the new version.
     private func step(_ update: inout PendingUpdate) -> UInt64 {
         let p = model.parameters.count, b = model.buffers.count
         let scale = 1 / Float(update.pushes)
-        update.sum.withUnsafeMutableBufferPointer { values in
+        update.sum.withUnsafeBufferPointer { values in
             let g = model.gradients.pointer
             for i in 0..<p { g[i] = values[i] * scale }
             let running = model.buffers.pointer
             for i in 0..<b { running[i] += values[p + i] * scale }
-            values.update(repeating: 0)
         }
         if clipNorm > 0 { clipGradientNorm(model.gradients, maxNorm: clipNorm) }
         let rate = queue.withLock { schedule.rate(at: applied / samplesPerEpoch) }

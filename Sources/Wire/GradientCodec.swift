@@ -35,9 +35,14 @@ public protocol GradientCodec: Sendable {
     /// - Throws: as `decode(_:into:)`; nothing has been added then.
     func decode(_ bytes: UnsafeRawBufferPointer, scaledBy scale: Float,
                 addingTo accumulator: UnsafeMutableBufferPointer<Float>) throws
+
+    /// Whether a payload touches only a few values (adding it in place beats a dense decode).
+    var decodesSparsely: Bool { get }
 }
 
 extension GradientCodec {
+    public var decodesSparsely: Bool { false }
+
     /// Dense codecs decode into a scratch arena, then add it.
     public func decode(_ bytes: UnsafeRawBufferPointer, scaledBy scale: Float,
                        addingTo accumulator: UnsafeMutableBufferPointer<Float>) throws {

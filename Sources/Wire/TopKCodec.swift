@@ -24,6 +24,7 @@ public struct TopKCodec: GradientCodec {
     /// dominate it, see BENCHMARKS.md): keeping 1 % of them would starve them for a few bytes.
     public let denseUpTo: Int
     public var name: String { "topk+\(values.label)+zstd" }
+    public var decodesSparsely: Bool { true }
 
     /// The `denseUpTo` that `GradientCodecs.named` uses.
     public static let defaultDenseUpTo = 2048

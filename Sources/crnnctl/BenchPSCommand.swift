@@ -107,7 +107,7 @@ struct BenchPSCommand: ParsableCommand {
             schedule: StepLRSchedule(baseRate: 1e-3, gamma: 1, stepSize: Int.max / 2),
             staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
         let policy = PSBenchmark.PullPolicy(rawValue: pull)!
-        print("codec            clients  payload B   pushes/s   MB/s in  pulls  MB/s out  workers at full speed")
+        print("codec            clients  payload B   pushes/s  updates/s   MB/s in  pulls  MB/s out  workers at full speed")
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
             let payload = try gradientCodec.encode(wire, layout: layout)
@@ -123,8 +123,9 @@ struct BenchPSCommand: ParsableCommand {
                                               seconds: seconds, pull: policy, sampleCount: samples)
                 }
                 print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: " %7d %10d %10.1f %9.1f %6d %9.1f %12.0f",
-                               n, payload.count, result.pushesPerSecond, result.megabytesInPerSecond, result.pulls,
+                      + String(format: " %7d %10d %10.1f %10.1f %9.1f %6d %9.1f %12.0f",
+                               n, payload.count, result.pushesPerSecond, result.updatesPerSecond,
+                               result.megabytesInPerSecond, result.pulls,
                                result.megabytesOutPerSecond, result.pushesPerSecond * stepTime))
             }
         }
