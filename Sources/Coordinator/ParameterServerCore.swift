@@ -6,6 +6,7 @@
 // forward passes made to the running statistics for the last B (see docs/protocol.md).
 import Engine
 import Foundation
+import Training
 import Wire
 
 /// How old a gradient may be, and what happens to one that is older.
@@ -115,9 +116,7 @@ public final class ParameterServerCore: @unchecked Sendable {
     deinit { failWaiters(pending.waiters) }
 
     /// The tensor sizes of `model`'s wire arena (parameters, then running statistics).
-    public static func wireLayout(of model: CRNNModel) -> [Int] {
-        (model.parameters.layout.slices + model.buffers.layout.slices).map(\.count)
-    }
+    public static func wireLayout(of model: CRNNModel) -> [Int] { WireArena.layout(of: model) }
 
     /// The parameter version: optimiser steps taken (plus the resumed checkpoint's).
     public var version: UInt64 { queue.withLock { currentVersion } }

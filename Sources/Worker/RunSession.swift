@@ -48,8 +48,8 @@ final class RunSession {
         model.zeroInfinity = true
         source = try recipe.makeSource(fonts: fonts)
         codec = try recipe.makeCodec()
-        layout = (model.parameters.layout.slices + model.buffers.layout.slices).map(\.count)
-        let count = model.parameters.count + model.buffers.count
+        layout = WireArena.layout(of: model)
+        let count = WireArena.count(of: model)
         guard UInt64(count) == client.welcome.parameterCount else {
             throw WorkerError.arenaMismatch(run: recipe.run, local: count, server: Int(client.welcome.parameterCount))
         }
@@ -83,11 +83,7 @@ final class RunSession {
         try params.payload.withUnsafeReadableBytes { raw in
             try wire.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
         }
-        let p = model.parameters.count
-        wire.withUnsafeBufferPointer { values in
-            model.parameters.pointer.update(from: values.baseAddress!, count: p)
-            model.buffers.pointer.update(from: values.baseAddress! + p, count: model.buffers.count)
-        }
+        WireArena.load(wire, into: model)
         baseline = model.buffers.values
         localVersion = params.version
         hasParameters = true
@@ -100,12 +96,7 @@ final class RunSession {
         let started = Date()
         let loss = try model.trainStep(images: images, targets: labels)
         stepSeconds = Date().timeIntervalSince(started)
-        let p = model.parameters.count, b = model.buffers.count
-        wire.withUnsafeMutableBufferPointer { out in
-            out.baseAddress!.update(from: model.gradients.pointer, count: p)
-            let running = model.buffers.pointer
-            for i in 0..<b { out[p + i] = running[i] - baseline[i] }
-        }
+        WireArena.gatherPush(from: model, baseline: baseline, into: &wire)
         baseline = model.buffers.values
         guard wire.allSatisfy({ $0.isFinite }) else {
             throw WorkerError.nonFiniteGradient(run: recipe.run)

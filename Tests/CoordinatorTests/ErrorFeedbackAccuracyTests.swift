@@ -54,11 +54,7 @@ private final class SimulatedWorker {
     func pull(from core: ParameterServerCore) throws {
         let (version, bytes) = try core.parameters { try FP32ZstdCodec().encode($0, layout: [$0.count]) }
         try FP32ZstdCodec().decode(bytes, into: &wire)
-        let p = model.parameters.count
-        wire.withUnsafeBufferPointer { values in
-            model.parameters.pointer.update(from: values.baseAddress!, count: p)
-            model.buffers.pointer.update(from: values.baseAddress! + p, count: model.buffers.count)
-        }
+        WireArena.load(wire, into: model)
         baseline = model.buffers.values
         localVersion = version
     }
@@ -67,12 +63,7 @@ private final class SimulatedWorker {
     /// the server has moved `pullEvery` versions past the replica (or refused the push).
     func step(images: [Float], labels: [[Int]], core: ParameterServerCore) throws {
         _ = try model.trainStep(images: images, targets: labels)
-        let p = model.parameters.count, b = model.buffers.count
-        wire.withUnsafeMutableBufferPointer { out in
-            out.baseAddress!.update(from: model.gradients.pointer, count: p)
-            let running = model.buffers.pointer
-            for i in 0..<b { out[p + i] = running[i] - baseline[i] }
-        }
+        WireArena.gatherPush(from: model, baseline: baseline, into: &wire)
         baseline = model.buffers.values
         let payload = try feedback.encode(wire, layout: layout, codec: codec)
         bytesPushed += payload.count
