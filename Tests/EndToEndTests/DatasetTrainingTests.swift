@@ -25,7 +25,8 @@ import TestSupport
             epochs: 10
             shard_size: 480
             batch_size: 16
-            optimizer: {type: adam, lr: 0.003}
+            optimizer: {type: adam, lr: 0.002}
+            staleness: {bound: 4, policy: downweight}
             gradients: {codec: fp16+zstd}
             validation: {size: 400, every: 250}
             seed: 5
