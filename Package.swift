@@ -113,6 +113,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "TextImages"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
             name: "WireTests",
             dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")]),

@@ -137,6 +137,15 @@ public final class CoordinatorDaemon {
         trainers[run] = trainer
         service.add(trainer, codec: try recipe.makeCodec())
         logger.info("run \(run): training \(config.model.rawValue) (\(trainer.core.parameterCount) parameters, \(recipe.charset.classCount) classes), \(trainer.validation.count) validation samples")
+        if recipe.isDataset {
+            logger.info("run \(run): dataset \(config.data.sampleCount) lines: \(config.heldOutSamples) held out, \(config.samplesPerEpoch) trained per epoch")
+            if !trainer.datasetReport.isEmpty {
+                logger.warning("run \(run): \(trainer.datasetReport); workers skip those lines")
+            }
+            for line in trainer.validation.skipped.prefix(5) {
+                logger.warning("run \(run): validation skips \(line)")
+            }
+        }
     }
 
     // MARK: one run

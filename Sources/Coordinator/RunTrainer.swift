@@ -12,6 +12,8 @@ final class RunTrainer: @unchecked Sendable {
     let recipe: RunRecipe
     let core: ParameterServerCore
     let validation: ValidationSet
+    /// A dataset run's characters outside the charset ("" when none, or synthetic).
+    let datasetReport: String
     private let evalModel: CRNNModel
     private let lock = NSLock()
     private var statistics = PushStatistics()
@@ -39,9 +41,16 @@ final class RunTrainer: @unchecked Sendable {
             staleness: StalenessRule(bound: recipe.config.staleness.bound,
                                      policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
             mode: Self.updateMode(recipe.config.sync),
-            samplesPerEpoch: recipe.config.data.samplesPerEpoch, version: version)
+            samplesPerEpoch: recipe.config.samplesPerEpoch, version: version)
         evalModel = recipe.makeModel(threads: threads)
-        validation = ValidationSet(recipe: recipe, source: try recipe.makeSource(fonts: fonts))
+        if recipe.isDataset {
+            let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator")
+            validation = try ValidationSet(recipe: recipe, dataset: dataset)
+            datasetReport = dataset.dataset.unknownReport
+        } else {
+            validation = ValidationSet(recipe: recipe, source: try recipe.makeSource(fonts: fonts))
+            datasetReport = ""
+        }
         lastValidatedVersion = version
         lastDrainedVersion = version
         rawPushBytes = 4 * core.wireCount

@@ -1,5 +1,6 @@
 // The held-out set a run is judged on: rendered once from the validation seed (never a training
-// shard's seed), evaluated in eval mode on a snapshot of the parameters.
+// shard's seed), or a dataset run's held-out lines (`DatasetSplit`); evaluated in eval mode on a
+// snapshot of the parameters.
 //
 // Shapes: images [S, H, W] in [-1, 1]; logits per batch [T, n, K].
 import Engine
@@ -22,10 +23,10 @@ final class ValidationSet {
     let perImage: Int
     let batch = 64
 
-    init(recipe: RunRecipe, source: SyntheticSource) {
+    /// Renders `validation.size` samples from the validation seed (synthetic runs).
+    convenience init(recipe: RunRecipe, source: SyntheticSource) {
         let count = max(1, recipe.config.validation.size)
         let perImage = recipe.floatsPerImage
-        self.perImage = perImage
         var images = [Float](repeating: 0, count: count * perImage)
         var labels: [[Int32]] = []
         images.withUnsafeMutableBufferPointer { out in
@@ -36,9 +37,26 @@ final class ValidationSet {
                                              into: out.baseAddress! + start * perImage)
             }
         }
+        self.init(images: images, labels: labels, perImage: perImage)
+    }
+
+    /// The held-out lines of a dataset run (never part of a training shard); skipped lines
+    /// (unknown characters, undecodable images) are left out and returned for the log.
+    /// - Throws: `DatasetAccessError` when the folder is unreadable here or nothing is usable.
+    convenience init(recipe: RunRecipe, dataset: DatasetSamples) throws {
+        let loaded = try dataset.loadValidation(run: recipe.run)
+        self.init(images: loaded.images, labels: loaded.labels.map { $0.map(Int32.init) }, perImage: recipe.floatsPerImage)
+        skipped = loaded.skipped
+    }
+
+    init(images: [Float], labels: [[Int32]], perImage: Int) {
         self.images = images
         self.labels = labels
+        self.perImage = perImage
     }
+
+    /// Held-out lines left out of a dataset run's validation set.
+    private(set) var skipped: [SkippedLine] = []
 
     var count: Int { labels.count }
 

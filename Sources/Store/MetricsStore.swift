@@ -24,6 +24,8 @@ public enum MetricName {
     public static let workerSamples = "worker_samples"
     /// A worker's mean loss over one shard.
     public static let workerTrainLoss = "worker_train_loss"
+    /// Dataset lines one worker left out of one shard (label outside the charset, image unreadable).
+    public static let workerSkipped = "worker_skipped"
     public static let learningRate = "lr"
     /// Versions between the parameters a gradient was computed on and those it was applied to.
     public static let staleness = "staleness"

@@ -1,8 +1,10 @@
 /// The shards of a run, computed from its config before anything touches the database.
 ///
-/// Epoch e, index i covers samples [i × shard_size, min((i + 1) × shard_size, samples_per_epoch))
+/// Epoch e, index i covers samples [i × shard_size, min((i + 1) × shard_size, samples per epoch))
 /// of that epoch. Its seed is a hash of (run seed, epoch, index), so a synthetic shard renders
-/// the same images on any machine, and a dataset shard shuffles its slice the same way.
+/// the same images on any machine. For a dataset the samples of an epoch are its training lines
+/// (the held-out ones excluded) in that epoch's shuffled order (`DatasetSplit` in Training), and
+/// the slice is a range of positions in that order.
 public struct ShardPlan: Equatable, Sendable {
     public struct Shard: Equatable, Sendable {
         public let epoch: Int
@@ -21,7 +23,7 @@ public struct ShardPlan: Equatable, Sendable {
 
     public init(config: RunConfig) {
         let perEpoch = config.shardsPerEpoch
-        let samples = config.data.samplesPerEpoch
+        let samples = config.samplesPerEpoch
         var dataset = false
         if case .dataset = config.data { dataset = true }
         var shards: [Shard] = []

@@ -10,6 +10,9 @@ public struct LabelledDataset: Sendable {
         /// The text's classes; characters outside the charset are left out (and counted).
         public let classes: [Int32]
         public let line: Int
+        /// Characters of `text` outside the charset (training skips such a line: its target
+        /// would miss characters the image shows).
+        public let unknownCount: Int
     }
 
     public let directory: String
@@ -52,7 +55,7 @@ public struct LabelledDataset: Sendable {
             let (classes, missing) = charset.encode(label)
             if !missing.isEmpty { lossy += 1 }
             for c in missing { unknown[c, default: 0] += 1 }
-            entries.append(Entry(path: path, text: label, classes: classes, line: i + 1))
+            entries.append(Entry(path: path, text: label, classes: classes, line: i + 1, unknownCount: missing.count))
         }
         guard !entries.isEmpty else { throw DatasetError.empty(file) }
         self.directory = directory

@@ -9,13 +9,10 @@ import Wire
 /// One run, resolved into the objects that train it.
 public struct RunRecipe: Sendable {
     public enum Failure: Error, CustomStringConvertible {
-        case datasetUnsupported(run: Int64)
         case badImageSize(run: Int64, reason: String)
 
         public var description: String {
             switch self {
-            case .datasetUnsupported(let run):
-                return "run \(run): data.dataset: training from a dataset folder is not supported by this version yet (evaluate one with crnnctl eval --labels); use data.synthetic"
             case .badImageSize(let run, let reason):
                 return "run \(run): image size: \(reason)"
             }
@@ -31,7 +28,6 @@ public struct RunRecipe: Sendable {
     public init(run: Int64, config: RunConfig, characters: [String]) throws {
         self.run = run
         self.config = config
-        if case .dataset = config.data { throw Failure.datasetUnsupported(run: run) }
         charset = try Charset(name: "run-\(run)", characters: characters)
         let preset = ModelPreset(rawValue: config.model.rawValue) ?? .tiny
         modelConfig = preset.config(classes: charset.classCount)
@@ -42,6 +38,12 @@ public struct RunRecipe: Sendable {
         guard crossLength == 32 else {
             throw Failure.badImageSize(run: run, reason: "the models read lines 32 pixels across, got \(crossLength)")
         }
+    }
+
+    /// Whether the run trains on a dataset folder (`DatasetSamples`) rather than rendered samples.
+    public var isDataset: Bool {
+        if case .dataset = config.data { return true }
+        return false
     }
 
     public var direction: Engine.TextDirection { config.direction == .vertical ? .vertical : .horizontal }
@@ -55,7 +57,8 @@ public struct RunRecipe: Sendable {
         CRNNModel(config: modelConfig, direction: direction, seed: UInt64(bitPattern: config.seed), threads: threads)
     }
 
-    /// The renderer of the run's synthetic samples (one per thread).
+    /// The renderer of the run's synthetic samples (one per thread). Dataset runs build one too
+    /// (the worker's session holds it) but read their images with `DatasetSamples`.
     public func makeSource(fonts: FontSet) throws -> SyntheticSource {
         try SyntheticSource(
             charset: charset, fonts: fonts,

@@ -15,6 +15,8 @@ public final class WorkerDaemon {
     var logger: Logger
     private var connection: PostgresConnection?
     private var sessions: [Int64: RunSession] = [:]
+    /// Dataset runs' folders, read once per run.
+    private var datasets: [Int64: DatasetSamples] = [:]
     private var fonts: FontSet?
 
     public init(settings: WorkerSettings, stop: StopSignal, logger: Logger = Logger(label: "crnn.worker")) {
@@ -51,6 +53,13 @@ public final class WorkerDaemon {
             defer { heartbeat.released(shard: shard.id) }
             do {
                 try await train(shard, worker: worker, heartbeat: heartbeat)
+            } catch let error as DatasetAccessError {
+                // Not a passing hiccup (the folder is missing here, or changed): spend an attempt,
+                // so a folder no worker can read ends in failed shards with this reason, not a loop.
+                logger.error("shard \(shard.id): \(error); failing this attempt")
+                datasets[shard.run] = nil
+                _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
+                try await Task.sleep(nanoseconds: 1_000_000_000)
             } catch {
                 logger.error("shard \(shard.id) of run \(shard.run): \(error); giving it back")
                 sessions[shard.run] = nil
@@ -72,6 +81,13 @@ public final class WorkerDaemon {
         let batch = recipe.config.batchSize, perImage = recipe.floatsPerImage
         var images = [Float](repeating: 0, count: batch * perImage)
         var lossSum = 0.0, lossCount = 0, done = 0
+        // Dataset runs: this shard's line indices (positions sliceStart… of its epoch's order).
+        let data: DatasetSamples? = try recipe.isDataset ? dataset(for: recipe) : nil
+        let lines = data?.split.slice(epoch: shard.epoch, start: shard.sliceStart ?? 0, count: shard.sampleCount) ?? []
+        if let data, lines.count != shard.sampleCount, case .dataset(let path, let submitted) = recipe.config.data {
+            throw DatasetAccessError.changed(run: shard.run, path: path, now: data.dataset.count, submitted: submitted)
+        }
+        var skipped: [SkippedLine] = []
         let started = Date()
         var lastReport = Date()
         while done < shard.sampleCount {
@@ -90,9 +106,18 @@ public final class WorkerDaemon {
             }
             let n = min(batch, shard.sampleCount - done)
             if images.count != n * perImage { images = [Float](repeating: 0, count: n * perImage) }
-            let labels = images.withUnsafeMutableBufferPointer {
-                RunRecipe.render(session.source, seed: UInt64(bitPattern: shard.seed),
-                                 indices: UInt64(done)..<UInt64(done + n), into: $0.baseAddress!)
+            let labels: [[Int]]
+            if let data {
+                let loaded = images.withUnsafeMutableBufferPointer { data.load(lines[done..<(done + n)], into: $0.baseAddress!) }
+                labels = loaded.labels
+                skipped += loaded.skipped
+                if labels.isEmpty { done += n; continue }
+                if labels.count < n { images.removeLast((n - labels.count) * perImage) }
+            } else {
+                labels = images.withUnsafeMutableBufferPointer {
+                    RunRecipe.render(session.source, seed: UInt64(bitPattern: shard.seed),
+                                     indices: UInt64(done)..<UInt64(done + n), into: $0.baseAddress!)
+                }
             }
             let (loss, ack) = try await session.step(images: images, labels: labels)
             if loss.isFinite { lossSum += Double(loss); lossCount += 1 }
@@ -108,11 +133,16 @@ public final class WorkerDaemon {
         }
         let elapsed = max(Date().timeIntervalSince(started), 1e-6)
         let step = Int64(session.localVersion)
+        let trained = done - skipped.count
         var metrics = [
             // Per-worker figures; the run's own `samples` and `train_loss` come from the server.
-            MetricSample(run: shard.run, step: step, name: MetricName.workerSamples, value: Double(done), worker: worker),
-            MetricSample(run: shard.run, step: step, name: "worker_samples_per_s", value: Double(done) / elapsed, worker: worker),
+            MetricSample(run: shard.run, step: step, name: MetricName.workerSamples, value: Double(trained), worker: worker),
+            MetricSample(run: shard.run, step: step, name: "worker_samples_per_s", value: Double(trained) / elapsed, worker: worker),
         ]
+        if !skipped.isEmpty {
+            logger.warning("shard \(shard.id) of run \(shard.run): skipped \(skipped.count) dataset line(s), e.g. \(skipped.prefix(3).map(\.description).joined(separator: "; "))")
+            metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.workerSkipped, value: Double(skipped.count), worker: worker))
+        }
         if lossCount > 0 {
             metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.workerTrainLoss,
                                         value: lossSum / Double(lossCount), worker: worker))
@@ -142,6 +172,17 @@ public final class WorkerDaemon {
         sessions[shard.run] = session
         logger.info("run \(shard.run): joined the parameter server at \(text) (\(config.model.rawValue), \(recipe.charset.classCount) classes, codec \(session.codec.name))")
         return session
+    }
+
+    /// The dataset folder of a dataset run, read on first use.
+    /// - Throws: `DatasetAccessError` when this machine cannot read it or it changed since submit.
+    private func dataset(for recipe: RunRecipe) throws -> DatasetSamples {
+        if let existing = datasets[recipe.run] { return existing }
+        let data = try DatasetSamples(recipe: recipe, machine: "this worker")
+        datasets[recipe.run] = data
+        logger.info("run \(recipe.run): dataset \(data.dataset.directory): \(data.split.training.count) training lines, \(data.split.validation.count) held out")
+        if !data.dataset.unknownReport.isEmpty { logger.warning("run \(recipe.run): \(data.dataset.unknownReport); skipping those lines") }
+        return data
     }
 
     /// Connects to the run's parameter server, re-reading its address between attempts (a

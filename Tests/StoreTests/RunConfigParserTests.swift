@@ -58,7 +58,7 @@ import Testing
             #expect(seed.model == .seed && seed.charset == .preset(.full) && seed.direction == direction)
             #expect(seed.optimizer == .init(type: .sgd, lr: 0.01, momentum: 0.9, weightDecay: 1e-4))
             #expect(seed.schedule == .init(type: .step, every: 30, gamma: 0.1))
-            #expect(seed.batchSize == 64 && seed.epochs == 90 && seed.data.samplesPerEpoch == 3_000_000)
+            #expect(seed.batchSize == 64 && seed.epochs == 90 && seed.samplesPerEpoch == 3_000_000)
         }
     }
 

@@ -44,7 +44,9 @@ enum CharsetFile {
 }
 
 /// Resolves `data: {dataset: FOLDER}`: the folder must hold `labels.tsv`; its labelled lines are
-/// counted now so the shards can slice it.
+/// checked and counted now (by the rules `LabelledDataset` reads them with: blank lines skipped,
+/// relative paths inside the folder, every image present) so the shards can slice it and a broken
+/// line is an error at submit time rather than on a worker.
 enum DatasetFolder {
     static func resolve(_ node: ConfigNode, baseDirectory: String) throws -> DataSource {
         let path = CharsetFile.absolute(try node.string(), base: baseDirectory)
@@ -57,14 +59,28 @@ enum DatasetFolder {
             throw node.error(.invalidValue, "\(labels) is missing or not UTF-8 (expected one 'image<TAB>label' per line)")
         }
         var samples = 0
-        for (number, line) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard line.contains("\t") else {
+        // Split on scalars, not Characters: "\r\n" is one Character and would hide every line break.
+        for (number, scalars) in contents.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = String(String.UnicodeScalarView(scalars))
+            if line.hasSuffix("\r") { line.removeLast() }
+            if line.isEmpty { continue }
+            let fields = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            guard fields.count == 2, !fields[0].isEmpty else {
                 throw node.error(.invalidValue, "\(labels):\(number + 1): expected 'image<TAB>label'")
+            }
+            let image = String(fields[0])
+            guard !image.hasPrefix("/"), !image.split(separator: "/").contains("..") else {
+                throw node.error(.invalidValue, "\(labels):\(number + 1): path '\(image)' must be relative and stay inside the folder")
+            }
+            guard FileManager.default.fileExists(atPath: path + "/" + image) else {
+                throw node.error(.invalidValue, "\(labels):\(number + 1): image '\(image)' not found")
             }
             samples += 1
         }
-        guard samples > 0 else { throw node.error(.invalidValue, "\(labels) holds no labelled images") }
+        // One line to train on and one held out for validation, at the very least.
+        guard samples >= 2 else {
+            throw node.error(.invalidValue, "\(labels) holds \(samples) labelled image(s); training needs at least 2 (one is held out for validation)")
+        }
         return .dataset(path: path, samples: samples)
     }
 }

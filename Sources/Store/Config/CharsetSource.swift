@@ -42,10 +42,12 @@ public enum DataSource: Equatable, Sendable {
     /// Rendered on the fly; each shard regenerates its samples from its seed.
     case synthetic(samplesPerEpoch: Int)
     /// A folder with `labels.tsv` (`relative/image/path<TAB>label` per line); `samples` is the
-    /// number of labelled lines counted at submit time.
+    /// number of labelled lines counted at submit time. Every machine reads it at `path`.
     case dataset(path: String, samples: Int)
 
-    public var samplesPerEpoch: Int {
+    /// Samples the source holds: per epoch for synthetic data, every labelled line of a dataset
+    /// (held-out lines included; `RunConfig.samplesPerEpoch` is what an epoch trains on).
+    public var sampleCount: Int {
         switch self {
         case .synthetic(let count): return count
         case .dataset(_, let samples): return samples

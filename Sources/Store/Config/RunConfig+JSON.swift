@@ -18,7 +18,18 @@ extension RunConfig {
 
     /// Shards per epoch: the epoch's samples cut into `shardSize` pieces, the last one shorter.
     public var shardsPerEpoch: Int {
-        (data.samplesPerEpoch + shardSize - 1) / shardSize
+        (samplesPerEpoch + shardSize - 1) / shardSize
+    }
+
+    /// Samples one epoch trains on: the synthetic count, or a dataset's lines minus the held-out ones.
+    public var samplesPerEpoch: Int { data.sampleCount - heldOutSamples }
+
+    /// Lines of a dataset kept out of training for validation: `validation.size`, but at most a
+    /// tenth of the set (at least one line), so a small set still trains on 90 % of itself.
+    /// Synthetic runs render their validation set from its own seed instead (0 here).
+    public var heldOutSamples: Int {
+        guard case .dataset(_, let samples) = data, samples > 1 else { return 0 }
+        return min(max(1, validation.size), max(1, samples / 10))
     }
 
     /// Shards of the whole run.

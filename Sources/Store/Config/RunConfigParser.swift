@@ -81,7 +81,7 @@ public struct RunConfigParser {
         if batchSize > shardSize {
             throw top.owner.error(.invalidValue, "batch_size (\(batchSize)) must not exceed shard_size (\(shardSize))")
         }
-        let shards = (data.samplesPerEpoch + shardSize - 1) / shardSize * epochs
+        let shards = (data.sampleCount + shardSize - 1) / shardSize * epochs
         if shards > ShardPlan.maxShards {
             throw shardSizeNode.map { $0.error(.invalidValue, "makes \(shards) shards (more than \(ShardPlan.maxShards)): raise shard_size") }
                 ?? top.owner.error(.invalidValue, "the run makes \(shards) shards (more than \(ShardPlan.maxShards)): set a larger shard_size")
