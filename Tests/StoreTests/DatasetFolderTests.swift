@@ -10,7 +10,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("crnn-folder-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: directory + "/sub", withIntermediateDirectories: true)
-        for image in images { FileManager.default.createFile(atPath: directory + "/" + image, contents: Data()) }
+        for image in images { _ = FileManager.default.createFile(atPath: directory + "/" + image, contents: Data()) }
         try labels.write(toFile: directory + "/labels.tsv", atomically: true, encoding: .utf8)
         return directory
     }
