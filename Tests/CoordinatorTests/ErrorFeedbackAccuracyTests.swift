@@ -138,7 +138,7 @@ private struct RunResult {
             schedule: recipe.schedule,
             staleness: StalenessRule(bound: recipe.config.staleness.bound,
                                      policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
-            samplesPerEpoch: recipe.config.data.samplesPerEpoch)
+            samplesPerEpoch: recipe.config.samplesPerEpoch)
         let workers = try (0..<2).map { _ in try SimulatedWorker(recipe: recipe) }
         for worker in workers { try worker.pull(from: core) }
         let perImage = recipe.floatsPerImage
