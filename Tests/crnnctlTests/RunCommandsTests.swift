@@ -102,6 +102,11 @@ import Store
         let fetch = try crnnctl(["checkpoints", "fetch", "1", "--best", "-o", output], db: url)
         #expect(fetch.status == 0, "\(fetch.text)")
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: output))) == bytes)
+        // Fetching again over the file replaces it (a second `make demo` does exactly this).
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: output))
+        let again = try crnnctl(["checkpoints", "fetch", "1", "--best", "-o", output], db: url)
+        #expect(again.status == 0, "\(again.text)")
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: output))) == bytes)
         let list = try crnnctl(["checkpoints", "list", "1"], db: url)
         #expect(list.text.contains(String(record.sha256.prefix(16))))
 

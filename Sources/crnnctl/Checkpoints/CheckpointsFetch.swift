@@ -44,10 +44,10 @@ struct CheckpointsFetch: ParsableCommand {
             .appendingPathComponent(".\(destination.lastPathComponent).part-\(getpid())")
         do {
             try Data(bytes).write(to: temporary)
-            if FileManager.default.fileExists(atPath: destination.path) {
-                _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: destination)
+            // rename(2) replaces an existing file atomically (Foundation's replaceItemAt on Linux
+            // removed the old file and then failed: a second `make demo` lost its checkpoint).
+            guard rename(temporary.path, destination.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
