@@ -32,6 +32,17 @@ final class Cluster {
     }
 
     /// Writes `yaml` and submits it; returns the run id.
+    /// A dataset folder of `count` rendered digit lines (PNGs + labels.tsv) under the cluster's folder.
+    func generateLines(_ name: String, count: Int, seed: Int, width: Int = 64, height: Int = 32) throws -> String {
+        let folder = directory + "/" + name
+        let generated = try crnnctl(["gen", "--charset", "digits", "--count", "\(count)", "--seed", "\(seed)",
+                                     "--width", "\(width)", "--height", "\(height)", "--out", folder])
+        guard generated.status == 0 else {
+            throw ClusterError.command("gen", generated.text)
+        }
+        return folder
+    }
+
     func submit(yaml: String, overrides: [String] = []) throws -> Int64 {
         let path = directory + "/run.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)

@@ -8,10 +8,7 @@ extension EndToEnd {
     @Suite struct DatasetTrainingTests {
         @Test func aRunOnAFolderOfImagesCompletesAndLearns() throws {
             let cluster = try Cluster()
-            let folder = cluster.directory + "/lines"
-            let generated = try cluster.crnnctl(["gen", "--charset", "digits", "--count", "6000", "--seed", "21",
-                                                 "--width", "64", "--height", "32", "--out", folder])
-            #expect(generated.status == 0, "\(generated.text)")
+            let folder = try cluster.generateLines("lines", count: 6000, seed: 21)
             // One line the run's charset cannot spell: skipped by whoever reads it, not fatal.
             let labels = folder + "/labels.tsv"
             let original = try String(contentsOfFile: labels, encoding: .utf8)

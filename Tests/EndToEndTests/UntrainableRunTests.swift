@@ -8,10 +8,7 @@ extension EndToEnd {
     @Suite struct UntrainableRunTests {
         @Test func datasetFolderGoneAfterSubmitFailsWithAClearReason() throws {
             let cluster = try Cluster()
-            let lines = cluster.directory + "/lines"
-            let generated = try cluster.crnnctl(["gen", "--charset", "digits", "--count", "20", "--seed", "3",
-                                                 "--width", "64", "--height", "32", "--out", lines])
-            #expect(generated.status == 0, "\(generated.text)")
+            let lines = try cluster.generateLines("lines", count: 20, seed: 3)
             let run = try cluster.submit(yaml: """
                 model: tiny
                 charset: digits
