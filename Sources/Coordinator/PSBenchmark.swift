@@ -183,17 +183,9 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
-        if pull.sinceVersion != Pull.none && pull.sinceVersion == core.version {
-            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
-        }
-        let (version, bytes) = try core.parameters(reuseRecent: core.mode == .asynchronous) {
-            try FP32ZstdCodec().encode($0, layout: [$0.count])
-        }
-        if pull.sinceVersion != Pull.none && version <= pull.sinceVersion {
-            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
-        }
-        lock.withLock { counts.bytesOut += bytes.count }
-        return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
+        let params = try core.answerPull(sinceVersion: pull.sinceVersion)
+        lock.withLock { counts.bytesOut += params.payload.readableBytes }
+        return params
     }
 
     func handlePush(_ push: Push, from client: Hello) async throws -> Ack {

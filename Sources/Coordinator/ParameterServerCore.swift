@@ -6,6 +6,7 @@
 // forward passes made to the running statistics for the last B (see docs/protocol.md).
 import Engine
 import Foundation
+import NIOCore
 import Training
 import Wire
 
@@ -348,6 +349,23 @@ public final class ParameterServerCore: @unchecked Sendable {
         let bytes = try encode(snapshot)
         cachedParameters = (snapshotVersion, bytes, started, Date().timeIntervalSince(started))
         return (snapshotVersion, bytes)
+    }
+
+    /// The answer to a pull from a client holding `sinceVersion`: `unchanged` when it has what it
+    /// would get, else the lossless arena (a recent encoding in an asynchronous run).
+    func answerPull(sinceVersion: UInt64) throws -> Params {
+        let holds = sinceVersion != Pull.none
+        if holds && sinceVersion == version {
+            return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
+        }
+        // A synchronous run needs the step its workers wait for, not a recent one.
+        let (current, bytes) = try parameters(reuseRecent: mode == .asynchronous) {
+            try FP32ZstdCodec().encode($0, layout: [$0.count])
+        }
+        if holds && current <= sinceVersion {
+            return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
+        }
+        return Params(version: current, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
     }
 
     /// See `parameters(reuseRecent:encode:)`.

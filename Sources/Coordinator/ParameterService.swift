@@ -48,19 +48,9 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
         let (trainer, _) = try trainer(pull.runID)
-        if pull.sinceVersion != Pull.none && pull.sinceVersion == trainer.core.version {
-            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
-        }
-        // An asynchronous run may be sent a recent encoding instead of compressing the whole
-        // arena for every pull; a synchronous one needs the step its workers wait for.
-        let (version, bytes) = try trainer.core.parameters(reuseRecent: trainer.core.mode == .asynchronous) {
-            try FP32ZstdCodec().encode($0, layout: [$0.count])
-        }
-        if pull.sinceVersion != Pull.none && version <= pull.sinceVersion {
-            return Params(version: pull.sinceVersion, encoding: .unchanged, payload: ByteBuffer())
-        }
-        trainer.recordPull(bytes: bytes.count)
-        return Params(version: version, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
+        let params = try trainer.core.answerPull(sinceVersion: pull.sinceVersion)
+        trainer.recordPull(bytes: params.payload.readableBytes)
+        return params
     }
 
     func handlePush(_ push: Push, from client: Hello) async throws -> Ack {

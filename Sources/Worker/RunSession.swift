@@ -109,10 +109,9 @@ final class RunSession {
             pendingPull = nil
             try install(try await pulling.value)
         }
-        if ack.status == .refused || synchronous {
-            if ack.status == .refused || ack.newVersion > localVersion { try await pull() }
-        } else if ack.newVersion >= localVersion + pullEvery {
-            if pullsInBackground { startPull() } else { try await pull() }
+        let refused = ack.status == .refused
+        if refused || ack.newVersion >= localVersion + pullEvery {
+            if !refused && !synchronous && pullsInBackground { startPull() } else { try await pull() }
         }
         return (loss, ack)
     }
