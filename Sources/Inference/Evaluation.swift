@@ -20,6 +20,10 @@ public struct EvaluationCase: Sendable, Equatable {
 /// The result of an evaluation run.
 public struct Evaluation: Sendable {
     public private(set) var score = RecognitionScore()
+    /// Scores per font (only lines whose source names one, e.g. labels.tsv's third column).
+    public private(set) var byFont: [String: RecognitionScore] = [:]
+    /// Scores per truth length, in buckets of `lengthBucket` characters ("1-5", "6-10", ...).
+    public private(set) var byLength: [String: RecognitionScore] = [:]
     /// Every line read wrong (distance > 0), in set order.
     public private(set) var mistakes: [EvaluationCase] = []
     /// Files that could not be decoded, with the message naming the file and why; left out of the score.
@@ -32,9 +36,22 @@ public struct Evaluation: Sendable {
     /// Lines scored per second of recognition time.
     public var imagesPerSecond: Double { recognitionSeconds > 0 ? Double(score.lines) / recognitionSeconds : 0 }
 
+    /// Truth lengths are grouped by this many characters in `byLength`.
+    public static let lengthBucket = 5
+
+    /// The `byLength` key of a truth of `length` characters.
+    public static func lengthKey(_ length: Int) -> String {
+        guard length > 0 else { return "0" }
+        let low = (length - 1) / lengthBucket * lengthBucket + 1
+        return "\(low)-\(low + lengthBucket - 1)"
+    }
+
     /// Scores one line. Truth and prediction compare scalar by scalar (a charset entry is one scalar).
-    public mutating func add(index: Int, path: String?, truth: String, reading: Recognizer.Reading) {
-        let distance = score.add(truth: Array(truth.unicodeScalars), reading: Array(reading.text.unicodeScalars))
+    public mutating func add(index: Int, path: String?, truth: String, reading: Recognizer.Reading, font: String? = nil) {
+        let truthScalars = Array(truth.unicodeScalars), readingScalars = Array(reading.text.unicodeScalars)
+        let distance = score.add(truth: truthScalars, reading: readingScalars)
+        byLength[Self.lengthKey(truthScalars.count), default: RecognitionScore()].add(truth: truthScalars, reading: readingScalars)
+        if let font { byFont[font, default: RecognitionScore()].add(truth: truthScalars, reading: readingScalars) }
         if distance > 0 {
             mistakes.append(EvaluationCase(index: index, path: path, truth: truth, prediction: reading.text,
                                            confidence: reading.confidence, distance: distance))
@@ -81,7 +98,8 @@ extension Recognizer {
             for result in results {
                 let entry = dataset.entries[position]
                 switch result.outcome {
-                case .reading(let reading): evaluation.add(index: position, path: entry.path, truth: entry.text, reading: reading)
+                case .reading(let reading):
+                    evaluation.add(index: position, path: entry.path, truth: entry.text, reading: reading, font: entry.font)
                 case .failure(let message): evaluation.unreadable.append((entry.path, message))
                 }
                 position += 1

@@ -1,9 +1,11 @@
-/// How well readings match their truths: exact line accuracy and character error rate.
+/// How well readings match their truths: exact line accuracy, character error rate and 1 − NED.
 public struct RecognitionScore: Sendable, Equatable {
     public private(set) var lines = 0
     public private(set) var correctLines = 0
     public private(set) var truthCharacters = 0
     public private(set) var characterErrors = 0
+    /// Σ over lines of edit distance / max(len(truth), len(reading)).
+    public private(set) var normalizedDistanceSum = 0.0
 
     public init() {}
 
@@ -15,6 +17,10 @@ public struct RecognitionScore: Sendable, Equatable {
         truthCharacters == 0 ? (characterErrors == 0 ? 0 : 1) : Double(characterErrors) / Double(truthCharacters)
     }
 
+    /// ICDAR 2019's 1 − NED: 1 − the mean over lines of edit distance / max(len(truth),
+    /// len(reading)) (a line whose truth and reading are both empty counts as 1).
+    public var oneMinusNED: Double { lines == 0 ? 0 : 1 - normalizedDistanceSum / Double(lines) }
+
     /// Adds one line; returns its edit distance.
     @discardableResult
     public mutating func add<C: Collection>(truth: C, reading: C) -> Int where C.Element: Equatable {
@@ -23,6 +29,8 @@ public struct RecognitionScore: Sendable, Equatable {
         if distance == 0 { correctLines += 1 }
         truthCharacters += truth.count
         characterErrors += distance
+        let longer = max(truth.count, reading.count)
+        if longer > 0 { normalizedDistanceSum += Double(distance) / Double(longer) }
         return distance
     }
 }

@@ -1,4 +1,5 @@
-// Datasets from disk: a folder with `labels.tsv` (`relative/path<TAB>text` per line).
+// Datasets from disk: a folder with `labels.tsv` (`relative/path<TAB>text` per line, optionally
+// `<TAB>font` naming the face the line was set in, for per-font scores).
 import Foundation
 
 /// A folder of labelled line images, read lazily: `count` samples, `load(i)` decodes one and
@@ -13,6 +14,8 @@ public struct LabelledDataset: Sendable {
         /// Characters of `text` outside the charset (training skips such a line: its target
         /// would miss characters the image shows).
         public let unknownCount: Int
+        /// The optional third column: the font the line was set in.
+        public let font: String?
     }
 
     public let directory: String
@@ -40,10 +43,11 @@ public struct LabelledDataset: Sendable {
             var raw = String(String.UnicodeScalarView(scalars))
             if raw.hasSuffix("\r") { raw.removeLast() }
             if raw.isEmpty { continue }
-            let fields = raw.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-            guard fields.count == 2, !fields[0].isEmpty else {
-                throw DatasetError.badLine(file: file, line: i + 1, reason: "expected 'relative/path<TAB>text'")
+            let fields = raw.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 2 || fields.count == 3, !fields[0].isEmpty else {
+                throw DatasetError.badLine(file: file, line: i + 1, reason: "expected 'relative/path<TAB>text' or 'relative/path<TAB>text<TAB>font'")
             }
+            let font = fields.count == 3 && !fields[2].isEmpty ? String(fields[2]) : nil
             let relative = String(fields[0]), label = String(fields[1])
             guard !relative.hasPrefix("/"), !relative.split(separator: "/").contains("..") else {
                 throw DatasetError.badLine(file: file, line: i + 1, reason: "path '\(relative)' must be relative and stay inside the folder")
@@ -55,7 +59,7 @@ public struct LabelledDataset: Sendable {
             let (classes, missing) = charset.encode(label)
             if !missing.isEmpty { lossy += 1 }
             for c in missing { unknown[c, default: 0] += 1 }
-            entries.append(Entry(path: path, text: label, classes: classes, line: i + 1, unknownCount: missing.count))
+            entries.append(Entry(path: path, text: label, classes: classes, line: i + 1, unknownCount: missing.count, font: font))
         }
         guard !entries.isEmpty else { throw DatasetError.empty(file) }
         self.directory = directory

@@ -23,9 +23,16 @@ import Testing
         let dir = try temporaryDirectory()
         try FileManager.default.copyItem(atPath: fixture("grey8.png"), toPath: dir + "/a.png")
         try "a.png\tok\nno-tab-here\n".write(toFile: dir + "/labels.tsv", atomically: true, encoding: .utf8)
-        #expect(throws: DatasetError.badLine(file: dir + "/labels.tsv", line: 2, reason: "expected 'relative/path<TAB>text'")) {
+        #expect(throws: DatasetError.badLine(file: dir + "/labels.tsv", line: 2, reason: "expected 'relative/path<TAB>text' or 'relative/path<TAB>text<TAB>font'")) {
             try LabelledDataset(directory: dir, charset: try Charset.preset("ascii"))
         }
+        try "a.png\tok\na.png\tx\tFont\textra\n".write(toFile: dir + "/labels.tsv", atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.badLine(file: dir + "/labels.tsv", line: 2, reason: "expected 'relative/path<TAB>text' or 'relative/path<TAB>text<TAB>font'")) {
+            try LabelledDataset(directory: dir, charset: try Charset.preset("ascii"))
+        }
+        try "a.png\tok\tFreeSans Bold\n".write(toFile: dir + "/labels.tsv", atomically: true, encoding: .utf8)
+        let withFont = try LabelledDataset(directory: dir, charset: try Charset.preset("ascii"))
+        #expect(withFont.entries[0].text == "ok" && withFont.entries[0].font == "FreeSans Bold", "the third column is the font")
         try "a.png\tok\nmissing.png\tx\n".write(toFile: dir + "/labels.tsv", atomically: true, encoding: .utf8)
         #expect(throws: DatasetError.badLine(file: dir + "/labels.tsv", line: 2, reason: "image 'missing.png' not found")) {
             try LabelledDataset(directory: dir, charset: try Charset.preset("ascii"))
