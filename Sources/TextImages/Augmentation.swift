@@ -16,12 +16,19 @@ public enum AugmentationPreset: String, Sendable, CaseIterable {
     case seed
     /// `seed` plus finer size steps, spacing jitter, slight rotation and shear, blur and noise.
     case rich
+    /// Lines as a crop of a real page reaches `predict`: the ink fills 55–100 % of the line's
+    /// thickness (tight or loose crops), natural length then the edge repeated (predict's own
+    /// fitting), flat/gradient/noisy backgrounds in both polarities, stroke weight, skew, lost
+    /// resolution, blur, noise and JPEG artefacts (RealisticLine.swift).
+    case real
 
     /// Font sizes in pixels for a 32-pixel-thick line (scaled with the line's thickness).
     var sizes: [Int] {
         switch self {
         case .seed: return [30, 25, 20, 18]
         case .rich: return [30, 28, 26, 24, 22, 20, 18, 16]
+        // `real` derives each line's size from its ink extent instead.
+        case .real: return [32]
         }
     }
 

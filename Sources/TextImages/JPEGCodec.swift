@@ -48,3 +48,40 @@ public enum JPEGCodec {
         return String(cString: text)
     }
 }
+
+/// Compresses a grey image to JPEG at a given quality and decodes it again in place: the block
+/// artefacts of a photographed or re-saved line, for the `real` augmentation. Keeps its TurboJPEG
+/// handles (one per rendering thread, like the source that owns it).
+///
+/// The default (integer, "slow") DCT of libjpeg-turbo is exact integer arithmetic on every SIMD
+/// path, so the round trip is reproducible across machines as shard regeneration requires.
+final class JPEGRoundTrip {
+    private let compressor: tjhandle
+    private let decompressor: tjhandle
+
+    init?() {
+        guard let c = tjInitCompress() else { return nil }
+        guard let d = tjInitDecompress() else { tjDestroy(c); return nil }
+        compressor = c
+        decompressor = d
+    }
+
+    deinit {
+        tjDestroy(compressor)
+        tjDestroy(decompressor)
+    }
+
+    /// Replaces `pixels` (`width`×`height` grey) by their JPEG round trip at `quality` (1–100).
+    /// Leaves them unchanged when TurboJPEG fails (it does not on valid sizes).
+    func apply(_ pixels: UnsafeMutableBufferPointer<UInt8>, width: Int, height: Int, quality: Int) {
+        var jpegBuffer: UnsafeMutablePointer<UInt8>?
+        var jpegSize: UInt = 0
+        let compressed = tjCompress2(compressor, pixels.baseAddress, Int32(width), Int32(width), Int32(height),
+                                     Int32(TJPF_GRAY.rawValue), &jpegBuffer, &jpegSize,
+                                     Int32(TJSAMP_GRAY.rawValue), Int32(quality), 0)
+        defer { if let jpegBuffer { tjFree(jpegBuffer) } }
+        guard compressed == 0, let jpegBuffer else { return }
+        _ = tjDecompress2(decompressor, jpegBuffer, jpegSize, pixels.baseAddress, Int32(width), Int32(width),
+                          Int32(height), Int32(TJPF_GRAY.rawValue), 0)
+    }
+}

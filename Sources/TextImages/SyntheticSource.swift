@@ -25,6 +25,10 @@ public final class SyntheticSource {
     // `layout` is read, which Swift's exclusivity rules forbid within one property.
     var canvas: [UInt8] = []
     var scratch: [UInt8] = []
+    /// `real` only: the text's coverage before it is composited onto the background.
+    var mask: [UInt8] = []
+    /// `real` only: JPEG artefacts (created on first use).
+    var jpeg: JPEGRoundTrip?
 
     /// - Parameters:
     ///   - width, height: output size; default 512×32 horizontal, 32×512 vertical.
@@ -55,6 +59,7 @@ public final class SyntheticSource {
         self.faces = try fonts.openFaces()
         canvas = [UInt8](repeating: 0, count: width * height)
         scratch = [UInt8](repeating: 0, count: width * height)
+        mask = [UInt8](repeating: 0, count: width * height)
     }
 
     /// A source with the same settings for another thread.

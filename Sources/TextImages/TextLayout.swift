@@ -4,6 +4,7 @@ import Foundation
 extension SyntheticSource {
     /// Draws sample (seed, index) into `canvas`.
     func draw(index: UInt64, seed: UInt64) -> Details {
+        if preset == .real { return drawRealistic(index: index, seed: seed) }
         var rng = RandomSource(seed: seed, index: index)
         let horizontal = direction == .horizontal
         let cross = horizontal ? height : width, along = horizontal ? width : height
@@ -61,7 +62,7 @@ extension SyntheticSource {
 
     /// Chooses `length` classes uniformly, keeping only characters that some common face draws,
     /// into `layout.classes`; returns the face, uniform among those that draw them all.
-    private func chooseText(length: Int, rng: inout RandomSource) -> Int {
+    func chooseText(length: Int, rng: inout RandomSource) -> Int {
         layout.classes.removeAll(keepingCapacity: true)
         let classes = charset.classCount - 1
         var common: UInt64 = fonts.coverage.count == 64 ? .max : (1 << UInt64(fonts.coverage.count)) - 1
@@ -103,7 +104,7 @@ extension SyntheticSource {
     }
 
     /// Alpha-blends `glyph` at (x, y) (top-left of its bitmap) in grey `level`, clipped.
-    private func blit(_ glyph: Glyph, x: Int, y: Int, level: Int, into canvas: UnsafeMutableBufferPointer<UInt8>) {
+    func blit(_ glyph: Glyph, x: Int, y: Int, level: Int, into canvas: UnsafeMutableBufferPointer<UInt8>) {
         let x0 = max(0, x), x1 = min(width, x + glyph.width)
         let y0 = max(0, y), y1 = min(height, y + glyph.rows)
         guard x0 < x1 && y0 < y1 else { return }

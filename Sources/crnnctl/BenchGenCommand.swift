@@ -14,7 +14,7 @@ struct BenchGenCommand: ParsableCommand {
     @Option(help: "Charset preset or file.")
     var charset = "gb2312"
 
-    @Option(help: "Augmentation preset: seed or rich.")
+    @Option(help: "Augmentation preset: seed, rich or real.")
     var preset: AugmentationPreset = .seed
 
     @Option(help: "Rendering threads, each with its own renderer.")

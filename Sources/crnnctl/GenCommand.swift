@@ -30,7 +30,7 @@ struct GenCommand: ParsableCommand {
     @Option(help: "Index of the first sample.")
     var start: UInt64 = 0
 
-    @Option(help: "Augmentation preset: seed (the original's distributions) or rich.")
+    @Option(help: "Augmentation preset: seed (the original's distributions), rich or real (crops as predict sees them).")
     var preset: AugmentationPreset = .seed
 
     @Option(help: "Image width (default 512 horizontal, 32 vertical).")

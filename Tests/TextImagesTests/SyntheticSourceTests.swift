@@ -25,7 +25,7 @@ private func inkExtent(_ image: GreyImage, alongX: Bool) -> Int? {
 }
 
 @Suite struct SyntheticSourceTests {
-    @Test(arguments: [TextDirection.horizontal, .vertical], [AugmentationPreset.seed, .rich])
+    @Test(arguments: [TextDirection.horizontal, .vertical], [AugmentationPreset.seed, .rich, .real])
     func sameSeedSamePixelsDifferentSeedDifferent(direction: TextDirection, preset: AugmentationPreset) throws {
         let a = try SyntheticSource(charset: gb2312, fonts: fonts, preset: preset, direction: direction)
         let b = try SyntheticSource(charset: gb2312, fonts: fonts, preset: preset, direction: direction)
@@ -50,6 +50,28 @@ private func inkExtent(_ image: GreyImage, alongX: Bool) -> Int? {
             #expect(Array(batch[(k * 512 * 32)..<((k + 1) * 512 * 32)]) == single.pixels, "batch slot \(k) differs")
             #expect(labels[k] == single.label)
         }
+    }
+
+    @Test(arguments: [TextDirection.horizontal, .vertical])
+    func realLinesFillTheLineAndEndInPredictsEdgePadding(direction: TextDirection) throws {
+        let charset = try Charset.preset(direction == .horizontal ? "digits" : "gb2312-l1", data: data)
+        let (width, height) = direction == .horizontal ? (256, 32) : (32, 256)
+        let source = try SyntheticSource(charset: charset, fonts: fonts, preset: .real, direction: direction,
+                                         width: width, height: height)
+        var sizes: [Int] = [], padded = 0
+        for index: UInt64 in 0..<100 {
+            let (image, details) = source.renderDetails(index: index, seed: 4)
+            sizes.append(details.pixelSize)
+            #expect(details.label == Array(details.intended.prefix(details.drawnGlyphs)), "sample \(index): label = drawn glyphs")
+            // The far end repeats the crop's last column (row), as predict pads a short line.
+            let far = direction == .horizontal ? (0..<32).map { image[width - 1, $0] } : (0..<32).map { image[$0, height - 1] }
+            let nearFar = direction == .horizontal ? (0..<32).map { image[width - 2, $0] } : (0..<32).map { image[$0, height - 2] }
+            if far == nearFar { padded += 1 }
+        }
+        // Seed and rich draw glyphs at most 30 px; tight crops of digits need ~44 px, of hanzi ~36.
+        #expect(sizes.max()! >= (direction == .horizontal ? 38 : 33), "the largest glyph size \(sizes.max()!) px: tight crops must fill the line")
+        #expect(sizes.min()! >= 18, "the smallest glyph size \(sizes.min()!) px")
+        #expect(padded >= 40, "\(padded) of 100 lines end in repeated edge columns")
     }
 
     @Test func labelsAreWhatWasDrawn() throws {
