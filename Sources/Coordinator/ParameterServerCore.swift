@@ -59,7 +59,7 @@ public struct PushOutcome: Sendable, Equatable {
 public final class ParameterServerCore: @unchecked Sendable {
     public let model: CRNNModel
     public let optimizer: any Optimizer
-    public let schedule: StepLRSchedule
+    public let schedule: LearningRateSchedule
     public let staleness: StalenessRule
     public let mode: UpdateMode
     /// How long a synchronous barrier waits for missing workers before stepping without them.
@@ -91,7 +91,7 @@ public final class ParameterServerCore: @unchecked Sendable {
     public var parameterCount: Int { model.parameters.count }
     public var wireCount: Int { model.parameters.count + model.buffers.count }
 
-    public init(model: CRNNModel, optimizer: any Optimizer, schedule: StepLRSchedule,
+    public init(model: CRNNModel, optimizer: any Optimizer, schedule: LearningRateSchedule,
                 staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
                 clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0) {
         self.model = model
@@ -126,7 +126,7 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     /// The learning rate now, from the schedule and the samples applied so far.
     public var learningRate: Float {
-        queue.withLock { schedule.rate(at: applied / samplesPerEpoch) }
+        queue.withLock { schedule.rate(atEpoch: Double(applied) / Double(samplesPerEpoch)) }
     }
 
     /// How many workers train the run now (synchronous mode waits for that many pushes).
@@ -314,7 +314,7 @@ public final class ParameterServerCore: @unchecked Sendable {
             for i in 0..<b { running[i] += values[p + i] * scale }
         }
         if clipNorm > 0 { clipGradientNorm(model.gradients, maxNorm: clipNorm) }
-        let rate = queue.withLock { schedule.rate(at: applied / samplesPerEpoch) }
+        let rate = queue.withLock { schedule.rate(atEpoch: Double(applied) / Double(samplesPerEpoch)) }
         optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: rate)
         return queue.withLock {
             applied += update.samples

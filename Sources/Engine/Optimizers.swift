@@ -131,15 +131,41 @@ public func clipGradientNorm(_ gradients: ParameterArena, maxNorm: Float) -> Flo
 
 /// Step decay: the rate is multiplied by `gamma` every `stepSize` steps (or epochs, whichever
 /// unit the caller counts), like torch.optim.lr_scheduler.StepLR.
-public struct StepLRSchedule: Sendable, Equatable, Codable {
-    public var baseRate: Float, gamma: Float, stepSize: Int
-
-    public init(baseRate: Float, gamma: Float = 0.1, stepSize: Int) {
-        self.baseRate = baseRate; self.gamma = gamma; self.stepSize = max(1, stepSize)
+/// The learning rate as a function of training progress in epochs (fractional: samples applied
+/// / samples per epoch): an optional linear warm-up, then constant, step decay (× gamma every
+/// `every` epochs, the original recipe) or a cosine from the base rate to `floor` × base at `epochs`.
+public struct LearningRateSchedule: Sendable, Equatable, Codable {
+    public enum Decay: Sendable, Equatable, Codable {
+        case constant
+        case step(every: Int, gamma: Float)
+        /// Half a cosine over the epochs after the warm-up, ending at `floor` × the base rate.
+        case cosine(epochs: Double, floor: Float)
     }
 
-    /// The learning rate in effect at (0-based) `step`.
-    public func rate(at step: Int) -> Float {
-        baseRate * Float(pow(Double(gamma), Double(max(0, step) / stepSize)))
+    public var baseRate: Float
+    public var decay: Decay
+    /// Epochs of linear warm-up from 1 % of the base rate.
+    public var warmupEpochs: Double
+
+    public init(baseRate: Float, decay: Decay = .constant, warmupEpochs: Double = 0) {
+        self.baseRate = baseRate; self.decay = decay; self.warmupEpochs = max(0, warmupEpochs)
+    }
+
+    /// The learning rate after `epoch` epochs of training.
+    public func rate(atEpoch epoch: Double) -> Float {
+        let e = max(0, epoch)
+        var rate: Float
+        switch decay {
+        case .constant:
+            rate = baseRate
+        case .step(let every, let gamma):
+            rate = baseRate * Float(pow(Double(gamma), Double(Int(e) / max(1, every))))
+        case .cosine(let epochs, let floor):
+            let t = min(1, max(0, (e - warmupEpochs) / max(1e-9, epochs - warmupEpochs)))
+            rate = baseRate * (floor + (1 - floor) * Float(0.5 * (1 + cos(Double.pi * t))))
+        }
+        if e < warmupEpochs { rate *= Float(max(0.01, e / warmupEpochs)) }
+        return rate
     }
 }
+

@@ -88,30 +88,37 @@ public struct CheckpointStore {
         precondition(chunkSize > 0, "chunk size must be positive")
         let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]), as: UTF8.self)
         return try connection.transaction {
-            // The hash is filled in after the chunks are in; the placeholder never leaves the transaction.
-            let inserted = try connection.execute("""
-                INSERT INTO checkpoints (run_id, step, kind, metrics, size, sha256)
-                VALUES ($1, $2, $3, $4::jsonb, $5, repeat('0', 64)) RETURNING id
-                """, [run, step, kind.rawValue, metricsJSON, bytes.count])
-            guard let id = try inserted.int(0, 0).map(Int64.init) else {
-                throw PostgresError(.protocolMismatch, "INSERT INTO checkpoints returned no id")
-            }
-            var seq = 0
-            var offset = 0
-            repeat {
-                let end = min(offset + chunkSize, bytes.count)
-                try connection.execute(
-                    "INSERT INTO checkpoint_chunks (checkpoint_id, seq, bytes) VALUES ($1, $2, $3)",
-                    [id, seq, Array(bytes[offset..<end])])
-                seq += 1
-                offset = end
-            } while offset < bytes.count
-            try connection.execute(Self.recordDigest, [id])
-            guard let stored = try record(where: "id = $1", [id]).first else {
-                throw PostgresError(.protocolMismatch, "checkpoint \(id) vanished inside its own transaction")
-            }
-            return stored
+            try insert(run: run, step: step, kind: kind, bytes: bytes, metricsJSON: metricsJSON, chunkSize: chunkSize)
         }
+    }
+
+    /// `store`'s statements without their own transaction, for callers that already hold one
+    /// (a run submitted with its initial checkpoint is one transaction).
+    func insert(run: Int64, step: Int64, kind: Kind, bytes: [UInt8], metricsJSON: String,
+                chunkSize: Int = CheckpointStore.defaultChunkSize) throws -> Record {
+        // The hash is filled in after the chunks are in; the placeholder never leaves the transaction.
+        let inserted = try connection.execute("""
+            INSERT INTO checkpoints (run_id, step, kind, metrics, size, sha256)
+            VALUES ($1, $2, $3, $4::jsonb, $5, repeat('0', 64)) RETURNING id
+            """, [run, step, kind.rawValue, metricsJSON, bytes.count])
+        guard let id = try inserted.int(0, 0).map(Int64.init) else {
+            throw PostgresError(.protocolMismatch, "INSERT INTO checkpoints returned no id")
+        }
+        var seq = 0
+        var offset = 0
+        repeat {
+            let end = min(offset + chunkSize, bytes.count)
+            try connection.execute(
+                "INSERT INTO checkpoint_chunks (checkpoint_id, seq, bytes) VALUES ($1, $2, $3)",
+                [id, seq, Array(bytes[offset..<end])])
+            seq += 1
+            offset = end
+        } while offset < bytes.count
+        try connection.execute(Self.recordDigest, [id])
+        guard let stored = try record(where: "id = $1", [id]).first else {
+            throw PostgresError(.protocolMismatch, "checkpoint \(id) vanished inside its own transaction")
+        }
+        return stored
     }
 
     /// A run's checkpoints, oldest step first.

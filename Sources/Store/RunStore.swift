@@ -57,7 +57,7 @@ public struct RunStore {
     ///   - name: defaults to the config's `name`, then "run".
     public func submit(
         config: RunConfig, configYAML: String, overrides: [String] = [], name: String? = nil,
-        priority: Int = 0, actor: String = RunStore.defaultActor()
+        priority: Int = 0, actor: String = RunStore.defaultActor(), initialCheckpoint: [UInt8]? = nil
     ) throws -> Submitted {
         // Checked before planning: a typo'd shard_size must not allocate a billion shards first.
         guard config.totalShards <= ShardPlan.maxShards else { throw Failure.tooManyShards(config.totalShards) }
@@ -79,8 +79,15 @@ public struct RunStore {
                 PostgresArray.integers(shards.map(\.seed)), PostgresArray.integers(shards.map(\.sliceStart)),
                 PostgresArray.integers(shards.map(\.sliceCount)), PostgresArray.integers(shards.map(\.sampleCount)),
             ])
+            if let initialCheckpoint {
+                // Stored as the run's latest checkpoint at step 0: the coordinator starts from it
+                // exactly as it resumes any run (metrics mark where it came from).
+                _ = try CheckpointStore(connection: connection).insert(
+                    run: run, step: 0, kind: .latest, bytes: initialCheckpoint, metricsJSON: #"{"init": 1}"#)
+            }
             try connection.execute(Self.insertEvent, [
-                run, PostgresValue.null, RunState.queued.rawValue, actor, "submitted with \(shards.count) shards",
+                run, PostgresValue.null, RunState.queued.rawValue, actor,
+                "submitted with \(shards.count) shards" + (initialCheckpoint == nil ? "" : ", starting from its init checkpoint"),
             ])
             return Submitted(run: run, shards: shards.count)
         }

@@ -62,9 +62,18 @@ public struct RunRecipe: Sendable {
     public func makeSource(fonts: FontSet) throws -> SyntheticSource {
         try SyntheticSource(
             charset: charset, fonts: fonts,
-            preset: config.augmentation == .rich ? .rich : .seed,
+            preset: augmentationPreset,
             direction: config.direction == .vertical ? .vertical : .horizontal,
             width: config.image.width, height: config.image.height)
+    }
+
+    /// The renderer's augmentation preset of the same name (RunRecipeTests checks the lists agree).
+    public var augmentationPreset: AugmentationPreset {
+        switch config.augmentation {
+        case .seed: return .seed
+        case .rich: return .rich
+        case .real: return .real
+        }
     }
 
     public func makeOptimizer(layout: ArenaLayout) -> any Optimizer {
@@ -82,14 +91,16 @@ public struct RunRecipe: Sendable {
         }
     }
 
-    /// The learning-rate schedule, counted in epochs.
-    public var schedule: StepLRSchedule {
+    /// The learning-rate schedule, counted in (fractional) epochs.
+    public var schedule: LearningRateSchedule {
         let s = config.schedule
+        let decay: LearningRateSchedule.Decay
         switch s.type {
-        case .constant: return StepLRSchedule(baseRate: Float(config.optimizer.lr), gamma: 1, stepSize: Int.max / 2)
-        case .step: return StepLRSchedule(baseRate: Float(config.optimizer.lr), gamma: Float(s.gamma ?? 0.1),
-                                          stepSize: s.every ?? 30)
+        case .constant: decay = .constant
+        case .step: decay = .step(every: s.every ?? 30, gamma: Float(s.gamma ?? 0.1))
+        case .cosine: decay = .cosine(epochs: Double(config.epochs), floor: Float(s.final ?? 0.01))
         }
+        return LearningRateSchedule(baseRate: Float(config.optimizer.lr), decay: decay, warmupEpochs: s.warmup ?? 0)
     }
 
     /// The gradient codec named in the config.

@@ -104,7 +104,7 @@ struct BenchPSCommand: ParsableCommand {
 
         let core = ParameterServerCore(
             model: CRNNModel(config: config, seed: 1, threads: threads), optimizer: Adam(layout: worker.parameters.layout),
-            schedule: StepLRSchedule(baseRate: 1e-3, gamma: 1, stepSize: Int.max / 2),
+            schedule: LearningRateSchedule(baseRate: 1e-3),
             staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
         let policy = PSBenchmark.PullPolicy(rawValue: pull)!
         print("codec            clients  payload B   pushes/s  updates/s   MB/s in  pulls  MB/s out  workers at full speed")

@@ -19,7 +19,7 @@ import Wire
         let model = CRNNModel(config: config, seed: 1)
         return ParameterServerCore(
             model: model, optimizer: Adam(layout: model.parameters.layout),
-            schedule: StepLRSchedule(baseRate: 1e-3, gamma: 1, stepSize: 1_000_000),
+            schedule: LearningRateSchedule(baseRate: 1e-3),
             staleness: StalenessRule(bound: 8, policy: .downweight), samplesPerEpoch: 1000)
     }
 

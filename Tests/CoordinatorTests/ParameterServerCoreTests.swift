@@ -11,7 +11,7 @@ import Wire
         let model = CRNNModel(config: tinyConfig, seed: 3)
         return ParameterServerCore(
             model: model, optimizer: SGD(layout: model.parameters.layout),
-            schedule: StepLRSchedule(baseRate: lr, gamma: 1, stepSize: 1_000_000),
+            schedule: LearningRateSchedule(baseRate: lr),
             staleness: StalenessRule(bound: bound, policy: policy), samplesPerEpoch: 100)
     }
 

@@ -13,7 +13,7 @@ import Wire
         let model = CRNNModel(config: tinyConfig, seed: 3)
         return ParameterServerCore(
             model: model, optimizer: SGD(layout: model.parameters.layout),
-            schedule: StepLRSchedule(baseRate: lr, gamma: 1, stepSize: 1_000_000),
+            schedule: LearningRateSchedule(baseRate: lr),
             staleness: StalenessRule(bound: 100, policy: .refuse), mode: mode,
             barrierTimeout: barrierTimeout, samplesPerEpoch: 1_000_000)
     }

@@ -89,8 +89,21 @@ import Testing
     }
 
     @Test func stepScheduleDecaysEveryStepSize() {
-        let s = StepLRSchedule(baseRate: 0.01, gamma: 0.1, stepSize: 30)
-        #expect(s.rate(at: 0) == 0.01 && s.rate(at: 29) == 0.01)
-        #expect(abs(s.rate(at: 30) - 0.001) < 1e-9 && abs(s.rate(at: 89) - 0.0001) < 1e-10)
+        let s = LearningRateSchedule(baseRate: 0.01, decay: .step(every: 30, gamma: 0.1))
+        #expect(s.rate(atEpoch: 0) == 0.01 && s.rate(atEpoch: 29.9) == 0.01)
+        #expect(abs(s.rate(atEpoch: 30) - 0.001) < 1e-9 && abs(s.rate(atEpoch: 89) - 0.0001) < 1e-10)
+    }
+
+    @Test func cosineScheduleWarmsUpThenFallsToItsFloor() {
+        let s = LearningRateSchedule(baseRate: 0.002, decay: .cosine(epochs: 10, floor: 0.01), warmupEpochs: 1)
+        #expect(abs(s.rate(atEpoch: 0) - 0.002 * 0.01) < 1e-9, "warm-up starts at 1 % of the base rate")
+        #expect(abs(s.rate(atEpoch: 0.5) - 0.001) < 1e-9, "half-way through the warm-up: half the rate")
+        #expect(abs(s.rate(atEpoch: 1) - 0.002) < 1e-9, "the peak right after the warm-up")
+        #expect(abs(s.rate(atEpoch: 5.5) - 0.002 * (0.01 + 0.99 * 0.5)) < 1e-8, "the cosine's middle")
+        #expect(abs(s.rate(atEpoch: 10) - 0.002 * 0.01) < 1e-9 && abs(s.rate(atEpoch: 12) - 0.002 * 0.01) < 1e-9)
+        var previous = Float.infinity
+        for e in stride(from: 1.0, through: 10, by: 0.25) {
+            #expect(s.rate(atEpoch: e) <= previous); previous = s.rate(atEpoch: e)
+        }
     }
 }

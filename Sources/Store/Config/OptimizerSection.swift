@@ -34,25 +34,40 @@ enum OptimizerSection {
         return result
     }
 
-    /// `schedule: constant` or `schedule: {type: step, every: 30, gamma: 0.1}` (`every` in epochs).
+    /// `schedule: constant`, `{type: step, every: 30, gamma: 0.1}` or `{type: cosine, final: 0.01}`,
+    /// each optionally with `warmup: EPOCHS` (all counts in epochs).
     static func schedule(_ node: ConfigNode) throws -> RunConfig.Schedule {
         if !node.isMapping {
             let kind = try node.choice(RunConfig.Schedule.Kind.self)
-            guard kind == .constant else {
+            switch kind {
+            case .constant: return .constant
+            case .cosine: return .init(type: .cosine, final: defaultCosineFinal)
+            case .step:
                 throw node.error(.invalidValue, "a step schedule needs its numbers: {type: step, every: EPOCHS, gamma: FACTOR}")
             }
-            return .constant
         }
         var section = try ConfigMapping(node)
         let kind = try section.optional("type")?.choice(RunConfig.Schedule.Kind.self) ?? .step
-        guard kind == .step else {
-            for key in ["every", "gamma"] { try section.reject(key, because: "does not apply to a constant schedule") }
+        let warmup = try section.optional("warmup")?.double(in: 0...100_000)
+        switch kind {
+        case .constant:
+            for key in ["every", "gamma", "final"] { try section.reject(key, because: "does not apply to a constant schedule") }
             try section.finish()
-            return .constant
+            return .init(type: .constant, warmup: warmup)
+        case .cosine:
+            for key in ["every", "gamma"] { try section.reject(key, because: "does not apply to a cosine schedule") }
+            let final = try section.optional("final")?.double(in: 0...1) ?? defaultCosineFinal
+            try section.finish()
+            return .init(type: .cosine, warmup: warmup, final: final)
+        case .step:
+            try section.reject("final", because: "applies only to a cosine schedule")
+            let every = try section.required("every", hint: "epochs between decays").int(in: 1...100_000)
+            let gamma = try section.optional("gamma")?.double(in: 0...1, lowerOpen: true) ?? 0.1
+            try section.finish()
+            return .init(type: .step, every: every, gamma: gamma, warmup: warmup)
         }
-        let every = try section.required("every", hint: "epochs between decays").int(in: 1...100_000)
-        let gamma = try section.optional("gamma")?.double(in: 0...1, lowerOpen: true) ?? 0.1
-        try section.finish()
-        return .init(type: .step, every: every, gamma: gamma)
     }
+
+    /// A cosine schedule ends at 1 % of the base rate unless told otherwise.
+    static let defaultCosineFinal = 0.01
 }

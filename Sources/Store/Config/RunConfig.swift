@@ -23,6 +23,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
         case seed
         /// `seed` plus blur, rotation and perspective.
         case rich
+        /// Lines shaped like real crops after predict's fitting (TextImages.AugmentationPreset.real).
+        case real
     }
 
     public struct ImageSize: Codable, Equatable, Sendable {
@@ -65,15 +67,21 @@ public struct RunConfig: Codable, Equatable, Sendable {
         }
     }
 
-    /// Learning-rate schedule. `step`: lr × gamma every `every` epochs (the original: ×0.1 / 30).
+    /// Learning-rate schedule, in epochs. `step`: lr × gamma every `every` epochs (the original:
+    /// ×0.1 / 30); `cosine`: half a cosine from lr to `final` × lr at the last epoch. Any type may
+    /// start with `warmup` epochs of linear warm-up.
     public struct Schedule: Codable, Equatable, Sendable {
-        public enum Kind: String, Codable, CaseIterable, Sendable { case constant, step }
+        public enum Kind: String, Codable, CaseIterable, Sendable { case constant, step, cosine }
         public var type: Kind
         public var every: Int?
         public var gamma: Double?
+        /// Epochs (fractional) of linear warm-up; nil = none.
+        public var warmup: Double?
+        /// `cosine` only: the last learning rate as a fraction of `lr`.
+        public var final: Double?
         public static let constant = Schedule(type: .constant)
-        public init(type: Kind, every: Int? = nil, gamma: Double? = nil) {
-            self.type = type; self.every = every; self.gamma = gamma
+        public init(type: Kind, every: Int? = nil, gamma: Double? = nil, warmup: Double? = nil, final: Double? = nil) {
+            self.type = type; self.every = every; self.gamma = gamma; self.warmup = warmup; self.final = final
         }
     }
 
@@ -99,6 +107,17 @@ public struct RunConfig: Codable, Equatable, Sendable {
         public var bound: Int
         public var policy: Policy
         public init(bound: Int, policy: Policy) { self.bound = bound; self.policy = policy }
+    }
+
+    /// Where a run's parameters start: a checkpoint file (read at submit time and stored with the
+    /// run) or a checkpoint of an earlier run. The model, charset and direction must match.
+    public enum Initialization: Codable, Equatable, Sendable {
+        /// `init: {checkpoint: FILE}`; `path` is absolute after parsing.
+        case file(path: String)
+        /// `init: {run: N, checkpoint: best | latest}`.
+        case run(id: Int64, checkpoint: RunCheckpoint)
+
+        public enum RunCheckpoint: String, Codable, CaseIterable, Sendable { case best, latest }
     }
 
     /// `sync: false` (asynchronous, the default), `sync: true` (a barrier per step across every
@@ -148,6 +167,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var threads: Int?
     /// Attempts per shard before it is failed.
     public var maxAttempts: Int
+    /// Start from a trained model's parameters instead of the seed's initialisation.
+    public var initialization: Initialization? = nil
 
     /// The resolved alphabet when `charset` is a file (read at submit time, because the workers
     /// do not have the file). Not part of the JSON: it goes to `runs.charset`.
@@ -156,7 +177,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, model, charset, direction, image, augmentation, data, epochs, shardSize, batchSize
         case optimizer, schedule, gradients, staleness, sync, validation, checkpoints, seed, threads
-        case maxAttempts
+        case maxAttempts, initialization = "init"
     }
 }
 

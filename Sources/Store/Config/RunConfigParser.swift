@@ -76,6 +76,7 @@ public struct RunConfigParser {
             (try? node.string()) == "auto" ? nil : try node.int(in: 1...1024)
         }
         let maxAttempts = try top.optional("max_attempts")?.int(in: 1...100) ?? 3
+        let initialization = try top.optional("init").map { try initSection($0, baseDirectory: baseDirectory) }
         try top.finish()
 
         if batchSize > shardSize {
@@ -86,12 +87,37 @@ public struct RunConfigParser {
             throw shardSizeNode.map { $0.error(.invalidValue, "makes \(shards) shards (more than \(ShardPlan.maxShards)): raise shard_size") }
                 ?? top.owner.error(.invalidValue, "the run makes \(shards) shards (more than \(ShardPlan.maxShards)): set a larger shard_size")
         }
-        return RunConfig(
+        var config = RunConfig(
             name: name, model: model, charset: charset, direction: direction, image: image,
             augmentation: augmentation, data: data, epochs: epochs, shardSize: shardSize, batchSize: batchSize,
             optimizer: optimizer, schedule: schedule, gradients: gradients, staleness: staleness, sync: sync,
             validation: validation, checkpoints: checkpoints, seed: seed, threads: threads,
             maxAttempts: maxAttempts, fileCharacters: characters)
+        config.initialization = initialization
+        return config
+    }
+
+    /// `init: {checkpoint: FILE}` or `init: {run: N, checkpoint: best|latest}` (best by default).
+    private func initSection(_ node: ConfigNode, baseDirectory: String) throws -> RunConfig.Initialization {
+        var section = try ConfigMapping(node)
+        let runNode = section.optional("run")
+        let checkpointNode = section.optional("checkpoint")
+        try section.finish()
+        if let runNode {
+            let run = try runNode.int64()
+            guard run >= 1 else { throw runNode.error(.invalidValue, "a run id is at least 1, got \(run)") }
+            let which = try checkpointNode?.choice(RunConfig.Initialization.RunCheckpoint.self) ?? .best
+            return .run(id: run, checkpoint: which)
+        }
+        guard let checkpointNode else {
+            throw node.error(.missingKey, "needs checkpoint: FILE (a .crnn file) or run: N (with checkpoint: best or latest)")
+        }
+        let given = try checkpointNode.string()
+        let path = given.hasPrefix("/") ? given : URL(fileURLWithPath: baseDirectory).appendingPathComponent(given).standardized.path
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw checkpointNode.error(.invalidValue, "checkpoint file \(path) does not exist or cannot be read")
+        }
+        return .file(path: path)
     }
 
     private func imageSize(_ node: ConfigNode) throws -> RunConfig.ImageSize {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import Store
+import Training
 
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,10 +43,21 @@ struct SubmitCommand: ParsableCommand {
         let config = try RunConfigParser().parse(file: file, overrides: overrides)
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        // A checkpoint file is checked before the database is touched.
+        var initial: [UInt8]?
+        if case .file(let path) = config.initialization {
+            initial = try InitialCheckpoint.prepare(Array(try Data(contentsOf: URL(fileURLWithPath: path))), source: path, config: config)
+        }
         let connection = try database.connect(applicationName: "crnnctl")
+        if case .run(let source, let which) = config.initialization {
+            let checkpoints = CheckpointStore(connection: connection)
+            let record = try checkpoints.find(run: source, which == .best ? .best : .latest)
+            initial = try InitialCheckpoint.prepare(try checkpoints.fetch(record), source: "run \(source) checkpoint \(record.id)",
+                                                    config: config)
+        }
         let submitted = try RunStore(connection: connection).submit(
             config: config, configYAML: text, overrides: overrides, name: name ?? config.name ?? fallbackName,
-            priority: priority)
-        print("run \(submitted.run) queued: \(submitted.shards) shards")
+            priority: priority, initialCheckpoint: initial)
+        print("run \(submitted.run) queued: \(submitted.shards) shards" + (initial == nil ? "" : ", starting from its init checkpoint"))
     }
 }
