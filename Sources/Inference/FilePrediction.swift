@@ -2,6 +2,7 @@
 // recognising them chunk by chunk so that a folder of any size runs in bounded memory and a bad
 // file costs only its own line.
 import Dispatch
+import Engine
 import Foundation
 import TextImages
 
@@ -81,20 +82,42 @@ extension Recognizer {
     public func readFiles(_ paths: [String], beamWidth: Int = 0, batchSize: Int = 32,
                           chunkSize: Int = 256, decodingThreads: Int = 1,
                           report: ([FilePrediction]) throws -> Void) throws -> Double {
+        try Recognizer.readFiles(paths, with: [self], choose: { _ in 0 }, beamWidth: beamWidth, batchSize: batchSize,
+                                 chunkSize: chunkSize, decodingThreads: decodingThreads, report: report)
+    }
+
+    /// `readFiles` with several recognisers: `choose` picks, per decoded image, the index of the
+    /// one that reads it (e.g. by aspect ratio: `Recognizer.likelyDirection`).
+    @discardableResult
+    public static func readFiles(_ paths: [String], with recognizers: [Recognizer],
+                                 choose: @escaping @Sendable (GreyImage) -> Int,
+                                 beamWidth: Int = 0, batchSize: Int = 32, chunkSize: Int = 256,
+                                 decodingThreads: Int = 1,
+                                 report: ([FilePrediction]) throws -> Void) throws -> Double {
+        precondition(!recognizers.isEmpty, "readFiles needs a recogniser")
         let chunk = max(1, chunkSize)
         var seconds = 0.0
         for start in stride(from: 0, to: paths.count, by: chunk) {
             let slice = Array(paths[start..<min(start + chunk, paths.count)])
-            let decoded = decodeAndFit(slice, threads: decodingThreads)
+            let decoded = decodeAndFit(slice, recognizers: recognizers, choose: choose, threads: decodingThreads)
+            var readings = [Recognizer.Reading?](repeating: nil, count: slice.count)
             let started = DispatchTime.now().uptimeNanoseconds
-            let readings = try read(decoded.compactMap { try? $0.get() }, beamWidth: beamWidth, batchSize: batchSize)
+            for (r, recognizer) in recognizers.enumerated() {
+                let members = decoded.indices.filter { if case .success(let fitted) = decoded[$0] { return fitted.recognizer == r } else { return false } }
+                guard !members.isEmpty else { continue }
+                let images = members.map { i -> GreyImage in
+                    if case .success(let fitted) = decoded[i] { return fitted.image }
+                    fatalError("filtered to successes above")
+                }
+                for (i, reading) in zip(members, try recognizer.read(images, beamWidth: beamWidth, batchSize: batchSize)) {
+                    readings[i] = reading
+                }
+            }
             seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            // Readings come in the order of the readable files: hand them out in that order.
-            var next = readings.makeIterator()
-            let results = zip(slice, decoded).map { path, result -> FilePrediction in
-                switch result {
-                case .failure(let failure): return FilePrediction(path: path, outcome: .failure(failure.message))
-                case .success: return FilePrediction(path: path, outcome: .reading(next.next()!))
+            let results = zip(slice, decoded).enumerated().map { i, pair -> FilePrediction in
+                switch pair.1 {
+                case .failure(let failure): return FilePrediction(path: pair.0, outcome: .failure(failure.message))
+                case .success: return FilePrediction(path: pair.0, outcome: .reading(readings[i]!))
                 }
             }
             try report(results)
@@ -102,14 +125,23 @@ extension Recognizer {
         return seconds
     }
 
-    /// Each file decoded to grey and fitted to the model (or the error's message).
-    private func decodeAndFit(_ paths: [String], threads: Int) -> [Result<GreyImage, FileFailure>] {
-        let results = UnsafeMutableBufferPointer<Result<GreyImage, FileFailure>>.allocate(capacity: paths.count)
+    /// The direction a line image most likely runs in: vertical when it is taller than wide.
+    /// A single character (about square) counts as horizontal; either model reads it.
+    public static func likelyDirection(of image: GreyImage) -> Engine.TextDirection {
+        image.height > image.width ? .vertical : .horizontal
+    }
+
+    /// Each file decoded to grey, given to a recogniser and fitted to its model (or the error's message).
+    private static func decodeAndFit(_ paths: [String], recognizers: [Recognizer], choose: @escaping @Sendable (GreyImage) -> Int,
+                                     threads: Int) -> [Result<FittedImage, FileFailure>] {
+        let results = UnsafeMutableBufferPointer<Result<FittedImage, FileFailure>>.allocate(capacity: paths.count)
         defer { results.deallocate() }
         let work = { (i: Int) in
-            let result: Result<GreyImage, FileFailure>
+            let result: Result<FittedImage, FileFailure>
             do {
-                result = .success(self.fit(try ImageFile.read(paths[i])))
+                let image = try ImageFile.read(paths[i])
+                let r = min(max(0, choose(image)), recognizers.count - 1)
+                result = .success(FittedImage(recognizer: r, image: recognizers[r].fit(image)))
             } catch {
                 result = .failure(FileFailure(message: "\(error)"))
             }
@@ -128,6 +160,12 @@ extension Recognizer {
         results.baseAddress!.deinitialize(count: paths.count)
         return out
     }
+}
+
+/// A decoded image fitted to the model of recogniser `recognizer`.
+private struct FittedImage {
+    let recognizer: Int
+    let image: GreyImage
 }
 
 /// A decoding failure's message, as an `Error` so it can sit in a `Result`.

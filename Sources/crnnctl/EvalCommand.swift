@@ -33,7 +33,10 @@ struct EvalCommand: ParsableCommand {
             """)
 
     @Option(help: "The checkpoint file (.crnn) to score.")
-    var checkpoint: String
+    var checkpoint: String?
+
+    @Option(help: "A shipped model to score, by name (models/NAME.crnn).")
+    var model: String?
 
     @Option(help: "Render this many synthetic samples to score on.")
     var synthetic: Int?
@@ -41,7 +44,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With --synthetic: the stream's seed (same seed, same samples).")
     var seed: UInt64 = 1
 
-    @Option(help: "With --synthetic: augmentation preset, seed or rich.")
+    @Option(help: "With --synthetic: augmentation preset (\(AugmentationPreset.allCases.map(\.rawValue).joined(separator: ", "))).")
     var preset: AugmentationPreset = .seed
 
     @Option(help: "With --synthetic: a folder of extra .ttf/.otf/.ttc fonts, added to the default faces.")
@@ -66,6 +69,7 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if (checkpoint == nil) == (model == nil) { throw ValidationError("give either --checkpoint FILE or --model NAME") }
         switch (synthetic, labels) {
         case (nil, nil): throw ValidationError("give --synthetic N (with --seed S) or --labels DIR/labels.tsv")
         case (.some, .some): throw ValidationError("give either --synthetic or --labels, not both")
@@ -94,8 +98,15 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         OpenBLASTuning.reexecIfNeeded()
-        let (header, recognizer) = try loadRecognizer(checkpoint, threads: threads)
-        var report = EvalReport(checkpoint: checkpoint, header: header, beam: beam, threads: threads)
+        var path = checkpoint ?? ""
+        if let model {
+            do { path = try ShippedModels.path(of: model) } catch {
+                printError("error: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let (header, recognizer) = try loadRecognizer(path, threads: threads)
+        var report = EvalReport(checkpoint: path, header: header, beam: beam, threads: threads)
         let evaluation: Evaluation
         if let synthetic {
             let fonts = try FontSet.load(fontDirectory: fontDir)
@@ -140,6 +151,24 @@ struct EvalReport: Encodable {
         var distance: Int
     }
 
+    /// The scores of one font or length group.
+    struct Group: Encodable {
+        var lines: Int
+        var lineAccuracy: Double
+        var characterErrorRate: Double
+        var oneMinusNED: Double
+
+        init(_ score: RecognitionScore) {
+            lines = score.lines; lineAccuracy = score.lineAccuracy
+            characterErrorRate = score.characterErrorRate; oneMinusNED = score.oneMinusNED
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case lines, lineAccuracy = "line_accuracy", characterErrorRate = "character_error_rate"
+            case oneMinusNED = "one_minus_ned"
+        }
+    }
+
     var checkpoint: String
     var model: String
     var data = ""
@@ -151,6 +180,9 @@ struct EvalReport: Encodable {
     var truthCharacters = 0
     var characterErrors = 0
     var characterErrorRate = 0.0
+    var oneMinusNED = 0.0
+    var byFont: [String: Group]?
+    var byLength: [String: Group]?
     var recognitionSeconds = 0.0
     var imagesPerSecond = 0.0
     var unknownCharacters: [String: Int]?
@@ -170,6 +202,9 @@ struct EvalReport: Encodable {
         lines = score.lines; correctLines = score.correctLines; lineAccuracy = score.lineAccuracy
         truthCharacters = score.truthCharacters; characterErrors = score.characterErrors
         characterErrorRate = score.characterErrorRate
+        oneMinusNED = score.oneMinusNED
+        if !evaluation.byFont.isEmpty { byFont = evaluation.byFont.mapValues(Group.init) }
+        if evaluation.byLength.count > 1 { byLength = evaluation.byLength.mapValues(Group.init) }
         recognitionSeconds = evaluation.recognitionSeconds; imagesPerSecond = evaluation.imagesPerSecond
         if !evaluation.unreadable.isEmpty { unreadable = evaluation.unreadable.map(\.message) }
         if k > 0 {
@@ -192,8 +227,14 @@ struct EvalReport: Encodable {
             data             \(data)
             line accuracy    \(String(format: "%.4f", lineAccuracy)) (\(correctLines) of \(lines) lines)
             character error  \(String(format: "%.4f", characterErrorRate)) (\(characterErrors) edits over \(truthCharacters) characters)
+            1 - NED          \(String(format: "%.4f", oneMinusNED))
             throughput       \(String(format: "%.1f", imagesPerSecond)) images/s (\(decoding), \(threads) threads, \(String(format: "%.2f", recognitionSeconds)) s recognising)
             """
+        if let byFont { out += Self.table("font", byFont, order: { $0 < $1 }) }
+        if let byLength {
+            // Buckets in numeric order ("6-10" before "11-15").
+            out += Self.table("length", byLength, order: { (Int($0.prefix { $0 != "-" }) ?? 0) < (Int($1.prefix { $0 != "-" }) ?? 0) })
+        }
         if unknownCharacters != nil { out += "\nnot in charset   " + unknownList }
         if let worst {
             out += worst.isEmpty ? "\nworst lines      none: every line was read exactly" : "\nworst \(worst.count) lines:"
@@ -206,8 +247,21 @@ struct EvalReport: Encodable {
         return out
     }
 
+    /// A breakdown as aligned text rows.
+    static func table(_ title: String, _ groups: [String: Group], order: (String, String) -> Bool) -> String {
+        let width = max(title.count, groups.keys.map(\.count).max() ?? 0)
+        func pad(_ s: String) -> String { s + String(repeating: " ", count: width - s.count) }
+        var out = "\nby \(title):\n  \(pad(title))  lines  line acc     CER  1-NED"
+        for key in groups.keys.sorted(by: order) {
+            let g = groups[key]!
+            out += "\n  \(pad(key))  " + String(format: "%5d  %8.4f  %6.4f  %.4f", g.lines, g.lineAccuracy, g.characterErrorRate, g.oneMinusNED)
+        }
+        return out
+    }
+
     enum CodingKeys: String, CodingKey {
         case checkpoint, model, data, decoding, threads, lines, worst, unreadable
+        case oneMinusNED = "one_minus_ned", byFont = "by_font", byLength = "by_length"
         case correctLines = "correct_lines", lineAccuracy = "line_accuracy"
         case truthCharacters = "truth_characters", characterErrors = "character_errors"
         case characterErrorRate = "character_error_rate", recognitionSeconds = "recognition_seconds"

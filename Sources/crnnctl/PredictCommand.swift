@@ -15,6 +15,9 @@ struct PredictCommand: ParsableCommand {
             (--dir: sorted by name). With --json, one JSON array of {"path","text","confidence"} or \
             {"path","error"} objects. Any size, aspect ratio, grey or colour: images are scaled to 32 px \
             across the line and padded; the reading direction comes from the checkpoint. \
+            Give a horizontal and a vertical model (--model twice, or --checkpoint twice) and each \
+            image is read by the one its shape suggests (--direction auto: taller than wide means \
+            vertical), so a folder of mixed lines needs one command. \
             Confidence: greedy decoding gives the product of the per-character probabilities, beam \
             search (--beam N > 1) the probability of the whole text.
 
@@ -30,10 +33,17 @@ struct PredictCommand: ParsableCommand {
             Examples:
               crnnctl predict --checkpoint vertical.crnn scan-*.png photo.jpg
               crnnctl predict --checkpoint model.crnn --dir scans/ --json > readings.json
+              crnnctl predict --model gb2312-horizontal --model gb2312-vertical --dir mixed/
             """)
 
-    @Option(help: "The checkpoint file (.crnn) to read with.")
-    var checkpoint: String
+    @Option(help: "A checkpoint file (.crnn) to read with (repeatable: one per direction).")
+    var checkpoint: [String] = []
+
+    @Option(help: "A shipped model by name (models/NAME.crnn; repeatable: one per direction).")
+    var model: [String] = []
+
+    @Option(help: "auto: each image goes to the model of its shape's direction; horizontal or vertical: that model reads every image.")
+    var direction: DirectionChoice = .auto
 
     @Argument(help: "Image files (PNG or JPEG).")
     var images: [String] = []
@@ -54,6 +64,8 @@ struct PredictCommand: ParsableCommand {
     var batch = 32
 
     func validate() throws {
+        if checkpoint.isEmpty && model.isEmpty { throw ValidationError("give --checkpoint FILE or --model NAME") }
+        if checkpoint.count + model.count > 2 { throw ValidationError("give at most two models: one horizontal and one vertical") }
         if images.isEmpty && dir == nil { throw ValidationError("give image files or --dir DIR") }
         if !images.isEmpty && dir != nil { throw ValidationError("give either image files or --dir, not both") }
         if let dir {
@@ -66,11 +78,12 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         OpenBLASTuning.reexecIfNeeded()
-        let (_, recognizer) = try loadRecognizer(checkpoint, threads: threads)
+        let readers = try loadRecognizers(checkpoints: checkpoint, models: model, direction: direction, threads: threads)
         let paths = try dir.map(imageFiles(in:)) ?? images
         var failures = 0
         var records: [PredictionRecord] = []
-        try recognizer.readFiles(paths, beamWidth: beam, batchSize: batch, decodingThreads: threads) { results in
+        try Recognizer.readFiles(paths, with: readers.recognizers, choose: readers.choose,
+                                 beamWidth: beam, batchSize: batch, decodingThreads: threads) { results in
             for result in results {
                 switch result.outcome {
                 case .reading(let reading):
@@ -93,6 +106,46 @@ struct PredictCommand: ParsableCommand {
             printError("\(failures) of \(paths.count) images could not be read")
             throw ExitCode(1)
         }
+    }
+}
+
+/// `--direction`: which model reads an image when a horizontal and a vertical one are given.
+enum DirectionChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, horizontal, vertical
+}
+
+/// The recognisers of `--checkpoint`/`--model` and the rule that picks one per image.
+struct RecognizerSet {
+    let recognizers: [Recognizer]
+    let choose: @Sendable (GreyImage) -> Int
+}
+
+/// Loads every `--checkpoint` and `--model` (at most one per direction) and builds the rule of
+/// `--direction`; exit status 2 when one cannot be used or the directions do not fit.
+func loadRecognizers(checkpoints: [String], models: [String], direction: DirectionChoice, threads: Int) throws -> RecognizerSet {
+    var paths = checkpoints
+    for name in models {
+        do { paths.append(try ShippedModels.path(of: name)) } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+    let loaded = try paths.map { try loadRecognizer($0, threads: threads).1 }
+    if loaded.count == 2 && loaded[0].direction == loaded[1].direction {
+        printError("error: both models read \(loaded[0].direction.rawValue) text; give one horizontal and one vertical")
+        throw ExitCode(2)
+    }
+    switch direction {
+    case .auto:
+        guard loaded.count == 2 else { return RecognizerSet(recognizers: loaded, choose: { _ in 0 }) }
+        let vertical = loaded.firstIndex { $0.direction == .vertical }!
+        return RecognizerSet(recognizers: loaded, choose: { Recognizer.likelyDirection(of: $0) == .vertical ? vertical : 1 - vertical })
+    case .horizontal, .vertical:
+        guard let chosen = loaded.first(where: { $0.direction.rawValue == direction.rawValue }) else {
+            printError("error: --direction \(direction.rawValue): no \(direction.rawValue) model given")
+            throw ExitCode(2)
+        }
+        return RecognizerSet(recognizers: [chosen], choose: { _ in 0 })
     }
 }
 

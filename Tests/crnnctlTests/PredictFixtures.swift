@@ -24,12 +24,12 @@ struct SplitOutput {
 }
 
 /// Runs the built crnnctl with `arguments`, stderr captured through a file.
-func crnnctl(_ arguments: [String]) throws -> SplitOutput {
+func crnnctl(_ arguments: [String], environment: [String: String] = [:]) throws -> SplitOutput {
     let errors = NSTemporaryDirectory() + "crnnctl-stderr-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: errors) }
     let output = try CommandRunner.run(
         ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$CRNNCTL_STDERR\"", BuiltProducts.path("crnnctl")] + arguments,
-        environment: ["CRNNCTL_STDERR": errors])
+        environment: environment.merging(["CRNNCTL_STDERR": errors]) { $1 })
     let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
     return SplitOutput(status: output.status, stdout: output.text, stderr: stderr)
 }
