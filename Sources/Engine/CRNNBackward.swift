@@ -103,29 +103,24 @@ extension CRNNModel {
         case .gru: gruHeadBackward(ws)
         case .lstm: lstmHeadBackward(ws)
         }
-        let a = ws.convOut, pl = ws.poolOut, b = ws.bnOut, d = ws.conv, pd = ws.pool
-        let (gA, gB) = (ws.gradA, ws.gradB)
+        var (gA, gB) = (ws.gradA, ws.gradB)
         sequenceToConv(gA, ws.dseq, c: config.channels[6], n: ws.batch, t: ws.T)
-        reluBackward(gA, y: a[6], count: d[6].outputCount)
-        convBackward(6, dx: gB, dy: gA, x: pl[3], ws)
-        reluBackward(gB, y: pl[3], count: pd[3].outputCount)
-        poolBackward(3, dx: gA, dy: gB, ws)
-        batchNormBackward(1, dx: gB, dy: gA, x: a[5], ws)
-        convBackward(5, dx: gA, dy: gB, x: b[0], ws)
-        reluBackward(gA, y: b[0], count: d[4].outputCount)
-        batchNormBackward(0, dx: gB, dy: gA, x: a[4], ws)
-        convBackward(4, dx: gA, dy: gB, x: pl[2], ws)
-        reluBackward(gA, y: pl[2], count: pd[2].outputCount)
-        poolBackward(2, dx: gB, dy: gA, ws)
-        convBackward(3, dx: gA, dy: gB, x: a[2], ws)
-        reluBackward(gA, y: a[2], count: d[2].outputCount)
-        convBackward(2, dx: gB, dy: gA, x: pl[1], ws)
-        reluBackward(gB, y: pl[1], count: pd[1].outputCount)
-        poolBackward(1, dx: gA, dy: gB, ws)
-        convBackward(1, dx: gB, dy: gA, x: pl[0], ws)
-        reluBackward(gB, y: pl[0], count: pd[0].outputCount)
-        poolBackward(0, dx: gA, dy: gB, ws)
-        convBackward(0, dx: nil, dy: gA, x: ws.input, ws)
+        // The forward's layers reversed; gA holds d loss / d (layer i's output) on entry.
+        for i in (0..<7).reversed() {
+            if let k = Self.poolAfter[i] {
+                reluBackward(gA, y: ws.poolOut[k], count: ws.pool[k].outputCount)
+                poolBackward(k, dx: gB, dy: gA, ws)
+                swap(&gA, &gB)
+            } else {
+                reluBackward(gA, y: ws.bnOut[i] ?? ws.convOut[i], count: ws.conv[i].outputCount)
+            }
+            if ws.bnOut[i] != nil {
+                batchNormBackward(i, dx: gB, dy: gA, x: ws.convOut[i], ws)
+                swap(&gA, &gB)
+            }
+            convBackward(i, dx: i == 0 ? nil : gB, dy: gA, x: i == 0 ? ws.input : layerOutput(i - 1, ws), ws)
+            swap(&gA, &gB)
+        }
     }
 
     func convBackward(_ i: Int, dx: UnsafeMutablePointer<Float>?, dy: UnsafePointer<Float>,
@@ -148,10 +143,10 @@ extension CRNNModel {
 
     func batchNormBackward(_ i: Int, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>,
                            x: UnsafePointer<Float>, _ ws: Workspace) {
-        let d = ws.conv[4 + i]
+        let d = ws.conv[i]
         clear(dx, d.outputCount)
-        Engine.batchNormBackward(dx: dx, dgamma: g.bnWeight[i], dbeta: g.bnBias[i], dy: dy, x: x,
-                                 gamma: p.bnWeight[i], mean: ws.bnMean[i], invStd: ws.bnInvStd[i],
+        Engine.batchNormBackward(dx: dx, dgamma: g.bnWeight[i]!, dbeta: g.bnBias[i]!, dy: dy, x: x,
+                                 gamma: p.bnWeight[i]!, mean: ws.bnMean[i]!, invStd: ws.bnInvStd[i]!,
                                  c: d.o, m: d.n * d.ho * d.wo)
     }
 

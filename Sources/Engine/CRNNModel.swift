@@ -1,4 +1,5 @@
-// The CRNN of specs/model.md: seven convolutions (BN on conv5/conv6), a bidirectional GRU or
+// The CRNN: seven convolutions (batch norm after those `ModelConfig.batchNorm` names; the original
+// layout has it after conv5 and conv6), a bidirectional GRU or
 // LSTM head and a Linear output layer, trained with CTC. Forward is the straight list of layer
 // calls; backward is the same list reversed (CRNNBackward.swift).
 //
@@ -79,25 +80,37 @@ public final class CRNNModel {
     /// Runs the network on `ws.input`, leaving logits [T, N, K] in `ws.logits`. Training mode
     /// uses batch statistics (and updates the running ones); eval mode the running statistics.
     func forward(_ ws: Workspace, training: Bool) {
-        let a = ws.convOut, pl = ws.poolOut, b = ws.bnOut, d = ws.pool
-        // ReLU after a max pool equals the pool after ReLU (max is monotone), on 2–4× fewer values.
-        conv(0, ws.input, a[0], ws)
-        maxPool(0, a[0], pl[0], ws); relu(pl[0], d[0].outputCount)
-        conv(1, pl[0], a[1], ws)
-        maxPool(1, a[1], pl[1], ws); relu(pl[1], d[1].outputCount)
-        conv(2, pl[1], a[2], ws); relu(a[2], ws.conv[2].outputCount)
-        conv(3, a[2], a[3], ws)
-        maxPool(2, a[3], pl[2], ws); relu(pl[2], d[2].outputCount)
-        conv(4, pl[2], a[4], ws); batchNorm(0, a[4], b[0], ws, training: training)
-        relu(b[0], ws.conv[4].outputCount)
-        conv(5, b[0], a[5], ws); batchNorm(1, a[5], b[1], ws, training: training)
-        maxPool(3, b[1], pl[3], ws); relu(pl[3], d[3].outputCount)
-        conv(6, pl[3], a[6], ws); relu(a[6], ws.conv[6].outputCount)
-        convToSequence(ws.seq, a[6], c: config.channels[6], n: ws.batch, t: ws.T)
+        // conv → [BN] → (pool → ReLU | ReLU) seven times. ReLU after a max pool equals the pool
+        // after ReLU (max is monotone), on 2–4× fewer values.
+        var x = UnsafePointer(ws.input)
+        for i in 0..<7 {
+            conv(i, x, ws.convOut[i], ws)
+            var y = ws.convOut[i]
+            if let out = ws.bnOut[i] {
+                batchNorm(i, ws.convOut[i], out, ws, training: training)
+                y = out
+            }
+            if let k = Self.poolAfter[i] {
+                maxPool(k, y, ws.poolOut[k], ws); relu(ws.poolOut[k], ws.pool[k].outputCount)
+            } else {
+                relu(y, ws.conv[i].outputCount)
+            }
+            x = UnsafePointer(layerOutput(i, ws))
+        }
+        convToSequence(ws.seq, x, c: config.channels[6], n: ws.batch, t: ws.T)
         switch config.head {
         case .gru: gruHeadForward(ws)
         case .lstm: lstmHeadForward(ws)
         }
+    }
+
+    /// The pool (0…3) that follows conv i, if any: after conv1, conv2, conv4 and conv6.
+    static let poolAfter: [Int?] = [0, 1, nil, 2, nil, 3, nil]
+
+    /// Conv i's layer output after BN, ReLU and pool: the next layer's input.
+    func layerOutput(_ i: Int, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
+        if let k = Self.poolAfter[i] { return ws.poolOut[k] }
+        return ws.bnOut[i] ?? ws.convOut[i]
     }
 
     func conv(_ i: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ ws: Workspace) {
@@ -118,14 +131,14 @@ public final class CRNNModel {
 
     func batchNorm(_ i: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                    _ ws: Workspace, training: Bool) {
-        let d = ws.conv[4 + i], m = d.n * d.ho * d.wo
+        let d = ws.conv[i], m = d.n * d.ho * d.wo
         if training {
-            batchNormForward(y, x, p.bnWeight[i], p.bnBias[i], mean: ws.bnMean[i],
-                             invStd: ws.bnInvStd[i], runningMean: p.runningMean[i],
-                             runningVar: p.runningVar[i], c: d.o, m: m)
+            batchNormForward(y, x, p.bnWeight[i]!, p.bnBias[i]!, mean: ws.bnMean[i]!,
+                             invStd: ws.bnInvStd[i]!, runningMean: p.runningMean[i]!,
+                             runningVar: p.runningVar[i]!, c: d.o, m: m)
         } else {
-            batchNormInference(y, x, p.bnWeight[i], p.bnBias[i], runningMean: p.runningMean[i],
-                               runningVar: p.runningVar[i], c: d.o, m: m)
+            batchNormInference(y, x, p.bnWeight[i]!, p.bnBias[i]!, runningMean: p.runningMean[i]!,
+                               runningVar: p.runningVar[i]!, c: d.o, m: m)
         }
     }
 

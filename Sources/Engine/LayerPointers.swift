@@ -4,9 +4,10 @@
 /// Where each layer's tensors live in one arena (parameters or gradients).
 struct LayerPointers {
     var convWeight: [UnsafeMutablePointer<Float>] = [], convBias: [UnsafeMutablePointer<Float>] = []
-    var bnWeight: [UnsafeMutablePointer<Float>] = [], bnBias: [UnsafeMutablePointer<Float>] = []
-    /// Running mean/variance of bn5, bn6 (only for the parameter side).
-    var runningMean: [UnsafeMutablePointer<Float>] = [], runningVar: [UnsafeMutablePointer<Float>] = []
+    /// Per conv (index 0…6) its batch norm's tensors, nil where none follows.
+    var bnWeight: [UnsafeMutablePointer<Float>?] = [], bnBias: [UnsafeMutablePointer<Float>?] = []
+    /// Running mean/variance per conv (only for the parameter side).
+    var runningMean: [UnsafeMutablePointer<Float>?] = [], runningVar: [UnsafeMutablePointer<Float>?] = []
     /// rnn1 forward, rnn1 reverse, rnn2 forward, rnn2 reverse: each the start of four tensors
     /// (weight_ih, weight_hh, bias_ih, bias_hh) laid back to back, as the recurrent layers expect.
     var rnn: [UnsafeMutablePointer<Float>] = []
@@ -18,12 +19,12 @@ struct LayerPointers {
         for i in 1...7 {
             convWeight.append(arena.at("conv\(i).weight")); convBias.append(arena.at("conv\(i).bias"))
         }
-        for bn in ["bn5", "bn6"] {
-            bnWeight.append(arena.at("\(bn).weight")); bnBias.append(arena.at("\(bn).bias"))
-            if let buffers {
-                runningMean.append(buffers.at("\(bn).running_mean"))
-                runningVar.append(buffers.at("\(bn).running_var"))
-            }
+        for i in 0..<7 {
+            let bn = "bn\(i + 1)", present = config.batchNorm[i]
+            bnWeight.append(present ? arena.at("\(bn).weight") : nil)
+            bnBias.append(present ? arena.at("\(bn).bias") : nil)
+            runningMean.append(present && buffers != nil ? buffers!.at("\(bn).running_mean") : nil)
+            runningVar.append(present && buffers != nil ? buffers!.at("\(bn).running_var") : nil)
         }
         for layer in ["rnn1", "rnn2"] {
             for suffix in ["", "_reverse"] { rnn.append(arena.at("\(layer).weight_ih_l0\(suffix)")) }

@@ -26,10 +26,39 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var hidden: Int
     /// Output classes including the blank (class 0).
     public var classes: Int
+    /// Which of conv1 … conv7 a batch norm follows. The original layout (and every checkpoint
+    /// written before this field existed) has one after conv5 and conv6 only.
+    public var batchNorm: [Bool]
 
-    public init(channels: [Int], head: RecurrentHead, hidden: Int, classes: Int) {
+    /// Batch norm after conv5 and conv6: the original project's layout.
+    public static let originalBatchNorm = [false, false, false, false, true, true, false]
+
+    public init(channels: [Int], head: RecurrentHead, hidden: Int, classes: Int,
+                batchNorm: [Bool] = ModelConfig.originalBatchNorm) {
         precondition(channels.count == 7, "ModelConfig: seven conv channel counts")
+        precondition(batchNorm.count == 7, "ModelConfig: seven batch-norm flags")
         self.channels = channels; self.head = head; self.hidden = hidden; self.classes = classes
+        self.batchNorm = batchNorm
+    }
+
+    enum CodingKeys: String, CodingKey { case channels, head, hidden, classes, batchNorm }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        channels = try c.decode([Int].self, forKey: .channels)
+        head = try c.decode(RecurrentHead.self, forKey: .head)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+        classes = try c.decode(Int.self, forKey: .classes)
+        batchNorm = try c.decodeIfPresent([Bool].self, forKey: .batchNorm) ?? Self.originalBatchNorm
+        guard channels.count == 7, batchNorm.count == 7 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
+                debugDescription: "a CRNN has seven convolutions: \(channels.count) channel counts, \(batchNorm.count) batch-norm flags"))
+        }
+    }
+
+    /// The names of the batch norms, `bnI` after convI (1-based).
+    public var batchNormNames: [String] {
+        batchNorm.enumerated().filter(\.element).map { "bn\($0.offset + 1)" }
     }
 }
 
@@ -48,10 +77,13 @@ public enum ModelPreset: String, Sendable, Codable, CaseIterable {
                                hidden: 256, classes: classes)
         case .small:
             return ModelConfig(channels: [32, 64, 96, 96, 128, 128, 128], head: .gru,
-                               hidden: 96, classes: classes)
+                               hidden: 96, classes: classes, batchNorm: Array(repeating: true, count: 7))
         case .tiny:
+            // Batch norm after every convolution (small too): with only the original's two, the
+            // early layers start slowly and a 95-class run sat at loss ≈ ln K for 26k samples
+            // (BENCHMARKS.md, learning curves).
             return ModelConfig(channels: [8, 16, 24, 24, 32, 32, 32], head: .gru,
-                               hidden: 32, classes: classes)
+                               hidden: 32, classes: classes, batchNorm: Array(repeating: true, count: 7))
         }
     }
 }
@@ -64,7 +96,7 @@ extension ModelConfig {
     public static func isValidWidth(_ width: Int) -> Bool { width >= 16 && width % 4 == 0 }
 
     /// The parameters in PyTorch `named_parameters()` order of the twin module
-    /// (conv1 … conv5, bn5, conv6, bn6, conv7, rnn1, [emb], rnn2, fc).
+    /// (conv1, [bn1], … conv7, [bn7], rnn1, [emb], rnn2, fc; the original has bn5 and bn6 only).
     public var parameterShapes: [(name: String, shape: [Int])] {
         var list: [(String, [Int])] = []
         var cin = 1
@@ -72,7 +104,7 @@ extension ModelConfig {
             let k = i == 6 ? 2 : 3
             list.append(("conv\(i + 1).weight", [cout, cin, k, k]))
             list.append(("conv\(i + 1).bias", [cout]))
-            if i == 4 || i == 5 {
+            if batchNorm[i] {
                 list.append(("bn\(i + 1).weight", [cout]))
                 list.append(("bn\(i + 1).bias", [cout]))
             }
@@ -102,9 +134,8 @@ extension ModelConfig {
 
     /// The batch-norm running statistics, kept apart from the trainable parameters.
     public var bufferShapes: [(name: String, shape: [Int])] {
-        ["bn5", "bn6"].flatMap { bn -> [(String, [Int])] in
-            let c = channels[bn == "bn5" ? 4 : 5]
-            return [("\(bn).running_mean", [c]), ("\(bn).running_var", [c])]
+        batchNorm.indices.filter { batchNorm[$0] }.flatMap { i -> [(String, [Int])] in
+            [("bn\(i + 1).running_mean", [channels[i]]), ("bn\(i + 1).running_var", [channels[i]])]
         }
     }
 }

@@ -19,9 +19,10 @@ final class Workspace {
     let input: UnsafeMutablePointer<Float>
     /// Conv outputs a1 … a7 (ReLU in place on a3 and a7; the pooled layers apply it after the pool).
     let convOut: [UnsafeMutablePointer<Float>]
-    /// bn5, bn6 outputs (ReLU in place on bn5, after the pool for bn6) and their saved statistics.
-    let bnOut: [UnsafeMutablePointer<Float>]
-    let bnMean: [UnsafeMutablePointer<Float>], bnInvStd: [UnsafeMutablePointer<Float>]
+    /// Per conv, the batch norm's output and saved statistics (nil where none follows; ReLU in
+    /// place on it, or after the pool on pooled layers).
+    let bnOut: [UnsafeMutablePointer<Float>?]
+    let bnMean: [UnsafeMutablePointer<Float>?], bnInvStd: [UnsafeMutablePointer<Float>?]
     let poolOut: [UnsafeMutablePointer<Float>]
     let poolIndex: [UnsafeMutablePointer<Int32>]
     /// Scratch of the convolutions: im2col matrices or Winograd's V and M, per chunk of samples.
@@ -72,9 +73,10 @@ final class Workspace {
         }
         input = floats(n * 32 * w)
         convOut = convs.map { floats($0.outputCount) }
-        bnOut = [floats(convs[4].outputCount), floats(convs[5].outputCount)]
-        bnMean = [floats(c[4]), floats(c[5])]
-        bnInvStd = [floats(c[4]), floats(c[5])]
+        let norm = config.batchNorm
+        bnOut = (0..<7).map { norm[$0] ? floats(convs[$0].outputCount) : nil }
+        bnMean = (0..<7).map { norm[$0] ? floats(c[$0]) : nil }
+        bnInvStd = (0..<7).map { norm[$0] ? floats(c[$0]) : nil }
         poolOut = pool.map { floats($0.outputCount) }
         var indices: [UnsafeMutablePointer<Int32>] = []
         for p in pool {
