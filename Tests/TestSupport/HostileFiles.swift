@@ -40,6 +40,24 @@ public enum HostileFiles {
         preconditionFailure("no SOF0–SOF2 marker in the JPEG")
     }
 
+    /// A checkpoint file (`CRNNCKPT`, see Engine's Checkpoint.swift) with its JSON header edited
+    /// by `edit` and its FNV-1a checksum recomputed, which anyone can do: FNV is not a MAC.
+    public static func checkpoint(_ bytes: [UInt8], editingHeader edit: (inout [String: Any]) -> Void) throws -> [UInt8] {
+        func uint32(at offset: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) } }
+        func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        let length = uint32(at: 12)
+        guard var header = try JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + length)])) as? [String: Any] else {
+            throw CocoaError(.coderReadCorrupt)
+        }
+        edit(&header)
+        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        var out = Array(bytes.prefix(12)) + littleEndian(UInt32(json.count)) + json + Array(bytes[(16 + length)..<(bytes.count - 8)])
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in out { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        out += littleEndian(hash)
+        return out
+    }
+
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typed = Array(type.utf8) + data
         return bigEndian(UInt32(data.count)) + typed + bigEndian(crc32(typed))
