@@ -53,7 +53,7 @@ public struct RunConfigParser {
 
     private func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
         var top = try ConfigMapping(root)
-        let name = try top.optional("name")?.string()
+        let name = try top.optional("name").map(runName)
         let model = try top.required("model", hint: "one of seed, paper, small, tiny").choice(RunConfig.ModelPreset.self)
         let charsetNode = try top.required("charset", hint: "a preset (digits, ascii, gb2312-l1, gb2312, full) or a file")
         let (charset, characters) = try CharsetFile.resolve(charsetNode, baseDirectory: baseDirectory)
@@ -121,6 +121,12 @@ public struct RunConfigParser {
             throw checkpointNode.error(.invalidValue, "checkpoint file \(path) does not exist or cannot be read")
         }
         return .file(path: path)
+    }
+
+    private func runName(_ node: ConfigNode) throws -> String {
+        let name = try node.string()
+        if let problem = RunName.problem(name) { throw node.error(.invalidValue, "a run name \(problem)") }
+        return name
     }
 
     /// `image: {height, width}`, held to the models' rule here so that a size they cannot read is
