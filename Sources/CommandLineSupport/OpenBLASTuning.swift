@@ -16,9 +16,9 @@ public enum OpenBLASTuning {
     public static func reexecIfNeeded() {
         guard getenv(variable) == nil else { return }
         setenv(variable, value, 0)
-        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", arguments)
+        // argv as it came, not `CommandLine.arguments`: those are decoded as UTF-8 with
+        // replacement, and a file name that is not UTF-8 would no longer name its file.
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
         // Only reached when execv failed (no /proc): run as is.
-        arguments.forEach { free($0) }
     }
 }

@@ -85,12 +85,13 @@ extension Checkpoint {
         guard fnv1a64(bytes[0..<end]) == stored else { throw CheckpointError.checksumMismatch(source: source) }
     }
 
-    /// The header must describe exactly the tensors its own config implies.
+    /// The header must stay within `CheckpointLimits` and describe exactly the tensors its own
+    /// config implies; checked before anything is allocated for it.
     static func validate(_ h: CheckpointHeader, source: String) throws {
-        let c = h.config
-        guard c.channels.count == 7, c.channels.allSatisfy({ $0 > 0 }), c.hidden > 0, c.classes > 1 else {
-            throw CheckpointError.invalidHeader(source: source, reason: "config \(c) is not a valid CRNN configuration")
+        if let violation = CheckpointLimits.violation(h) {
+            throw CheckpointError.invalidHeader(source: source, reason: violation)
         }
+        let c = h.config
         let expected = tensorTable(c)
         if h.tensors != expected {
             let names = Set(expected.map(\.name))

@@ -14,8 +14,12 @@ public struct FilePrediction: Sendable {
         case failure(String)
     }
 
-    public let path: String
+    /// The file as opened (its name need not be UTF-8).
+    public let file: RawPath
     public let outcome: Outcome
+
+    /// The file's name as text (U+FFFD for bytes that are not UTF-8; `file.escaped` keeps them).
+    public var path: String { file.text }
 
     public var reading: Recognizer.Reading? {
         if case .reading(let reading) = outcome { return reading }
@@ -44,27 +48,39 @@ public enum ImageFolderError: Error, Equatable, CustomStringConvertible {
 public let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
 /// The image files directly inside `directory` (`*.png`, `*.jpg`, `*.jpeg`, any case), sorted by
-/// name, as `directory/name` paths.
+/// name, as `directory/name` paths. Names are listed as bytes (readdir), so a name that is not
+/// UTF-8 is listed as it is and can be opened.
 /// - Throws: `ImageFolderError` when the folder is missing, not a folder, unreadable or has no images.
-public func imageFiles(in directory: String) throws -> [String] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
-        throw ImageFolderError.missing(directory)
+public func imageFiles(in directory: String) throws -> [RawPath] {
+    try imageFiles(in: RawPath(directory))
+}
+
+/// `imageFiles(in:)` for a folder whose own name need not be UTF-8.
+public func imageFiles(in directory: RawPath) throws -> [RawPath] {
+    let shown = directory.escaped
+    guard let stream = directory.withCString({ opendir($0) }) else {
+        let code = errno
+        switch code {
+        case ENOENT: throw ImageFolderError.missing(shown)
+        case ENOTDIR: throw ImageFolderError.notAFolder(shown)
+        default: throw ImageFolderError.unreadable(shown, reason: String(cString: strerror(code)))
+        }
     }
-    guard isDirectory.boolValue else { throw ImageFolderError.notAFolder(directory) }
-    let names: [String]
-    do {
-        names = try FileManager.default.contentsOfDirectory(atPath: directory)
-    } catch {
-        throw ImageFolderError.unreadable(directory, reason: error.localizedDescription)
+    defer { closedir(stream) }
+    var images: [RawPath] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { RawPath(bytes: Array($0)) }
+        if isImageName(name.bytes) { images.append(name) }
     }
-    let images = names.filter { name in
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
-        return imageFileExtensions.contains(name[name.index(after: dot)...].lowercased())
-    }.sorted()
-    guard !images.isEmpty else { throw ImageFolderError.noImages(directory) }
-    let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-    return images.map { prefix + $0 }
+    guard !images.isEmpty else { throw ImageFolderError.noImages(shown) }
+    return images.sorted().map { directory.appending($0) }
+}
+
+/// Whether `name` ends in one of `imageFileExtensions` (and is more than that extension).
+private func isImageName(_ name: [UInt8]) -> Bool {
+    guard let dot = name.lastIndex(of: UInt8(ascii: ".")), dot != 0 else { return false }
+    let suffix = String(decoding: name[(dot + 1)...], as: UTF8.self)
+    return imageFileExtensions.contains(suffix.lowercased())
 }
 
 extension Recognizer {
@@ -82,14 +98,14 @@ extension Recognizer {
     public func readFiles(_ paths: [String], beamWidth: Int = 0, batchSize: Int = 32,
                           chunkSize: Int = 256, decodingThreads: Int = 1,
                           report: ([FilePrediction]) throws -> Void) throws -> Double {
-        try Recognizer.readFiles(paths, with: [self], choose: { _ in 0 }, beamWidth: beamWidth, batchSize: batchSize,
+        try Recognizer.readFiles(paths.map(RawPath.init), with: [self], choose: { _ in 0 }, beamWidth: beamWidth, batchSize: batchSize,
                                  chunkSize: chunkSize, decodingThreads: decodingThreads, report: report)
     }
 
     /// `readFiles` with several recognisers: `choose` picks, per decoded image, the index of the
     /// one that reads it (e.g. by aspect ratio: `Recognizer.likelyDirection`).
     @discardableResult
-    public static func readFiles(_ paths: [String], with recognizers: [Recognizer],
+    public static func readFiles(_ paths: [RawPath], with recognizers: [Recognizer],
                                  choose: @escaping @Sendable (GreyImage) -> Int,
                                  beamWidth: Int = 0, batchSize: Int = 32, chunkSize: Int = 256,
                                  decodingThreads: Int = 1,
@@ -116,8 +132,8 @@ extension Recognizer {
             seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let results = zip(slice, decoded).enumerated().map { i, pair -> FilePrediction in
                 switch pair.1 {
-                case .failure(let failure): return FilePrediction(path: pair.0, outcome: .failure(failure.message))
-                case .success: return FilePrediction(path: pair.0, outcome: .reading(readings[i]!))
+                case .failure(let failure): return FilePrediction(file: pair.0, outcome: .failure(failure.message))
+                case .success: return FilePrediction(file: pair.0, outcome: .reading(readings[i]!))
                 }
             }
             try report(results)
@@ -132,7 +148,7 @@ extension Recognizer {
     }
 
     /// Each file decoded to grey, given to a recogniser and fitted to its model (or the error's message).
-    private static func decodeAndFit(_ paths: [String], recognizers: [Recognizer], choose: @escaping @Sendable (GreyImage) -> Int,
+    private static func decodeAndFit(_ paths: [RawPath], recognizers: [Recognizer], choose: @escaping @Sendable (GreyImage) -> Int,
                                      threads: Int) -> [Result<FittedImage, FileFailure>] {
         let results = UnsafeMutableBufferPointer<Result<FittedImage, FileFailure>>.allocate(capacity: paths.count)
         defer { results.deallocate() }

@@ -7,9 +7,11 @@ public struct RunStore {
         case noSuchRun(Int64)
         case refused(run: Int64, RunLifecycle.Refusal)
         case tooManyShards(Int)
+        case badName(String)
 
         public var description: String {
             switch self {
+            case .badName(let problem): return "a run name \(problem)"
             case .noSuchRun(let id): return "there is no run \(id)"
             case .refused(let id, let refusal): return "run \(id): \(refusal)"
             case .tooManyShards(let count):
@@ -63,6 +65,7 @@ public struct RunStore {
         guard config.totalShards <= ShardPlan.maxShards else { throw Failure.tooManyShards(config.totalShards) }
         let plan = ShardPlan(config: config)
         let runName = name ?? config.name ?? "run"
+        if let problem = RunName.problem(runName) { throw Failure.badName(problem) }
         let json = try config.jsonString()
         return try connection.transaction {
             let inserted = try connection.execute(Self.insertRun, [

@@ -9,14 +9,16 @@ public enum JPEGCodec {
 
     /// Reads a JPEG file as 8-bit grey.
     /// - Throws: `ImageError` naming the file.
-    public static func read(_ path: String) throws -> GreyImage {
-        let bytes = try ImageFile.readBytes(path)
+    public static func read(_ path: String, limits: ImageLimits = ImageFile.limits) throws -> GreyImage {
+        let bytes = try ImageFile.readBytes(RawPath(path), limits: limits)
         guard hasSignature(bytes) else { throw ImageError(path: path, reason: .notAnImage) }
-        return try decode(bytes, path: path)
+        return try decode(bytes, path: path, limits: limits)
     }
 
     /// Decodes JPEG bytes; `path` only names the source in errors.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> GreyImage {
+    /// - Throws: `ImageError.Reason.tooManyPixels` before allocating when the header declares more
+    ///   pixels than `limits` allow; `.corrupt` with TurboJPEG's message.
+    public static func decode(_ bytes: [UInt8], path: String, limits: ImageLimits = ImageFile.limits) throws -> GreyImage {
         guard let handle = tjInitDecompress() else {
             throw ImageError(path: path, reason: .corrupt("cannot create a TurboJPEG decoder"))
         }
@@ -28,6 +30,9 @@ public enum JPEGCodec {
         guard header == 0, width > 0, height > 0 else {
             throw ImageError(path: path, reason: .corrupt(errorText(handle)))
         }
+        // The header's size is the file's claim (a 141-byte file can declare 65500×65500): check
+        // it before allocating for it.
+        try limits.check(width: Int(width), height: Int(height), path: path)
         var out = GreyImage(width: Int(width), height: Int(height))
         let status = bytes.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer {

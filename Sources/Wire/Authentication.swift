@@ -13,8 +13,14 @@ public struct SharedToken: Sendable {
     }
 
     /// Reads the token from a file (surrounding whitespace, such as a final newline, is ignored).
-    /// - Throws: `TokenError` naming the file.
+    /// Like ssh with a private key, refuses a file that its group or others may access: a token
+    /// anyone on the machine can read is no secret, and saying so beats accepting it silently.
+    /// - Throws: `TokenError` naming the file (and its mode, when that is the problem).
     public init(contentsOfFile path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw TokenError.unreadable(path: path) }
+        let mode = Int(info.st_mode) & 0o777
+        guard mode & 0o077 == 0 else { throw TokenError.tooOpen(path: path, mode: mode) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenError.unreadable(path: path)
         }
@@ -37,9 +43,15 @@ public enum TokenError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String)
     case notUTF8(path: String)
     case empty(source: String)
+    /// Its group or others may read (or write) it; `mode` is the permission bits.
+    case tooOpen(path: String, mode: Int)
 
     public var description: String {
         switch self {
+        case let .tooOpen(path, mode):
+            let octal = String(mode, radix: 8)
+            return "token file \(path) has mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal): "
+                + "it must not be accessible by group or others (chmod 600 \(path))"
         case .missing: return "no token: pass --token-file or set CRNN_TOKEN"
         case .unreadable(let path): return "cannot read token file \(path)"
         case .notUTF8(let path): return "token file \(path) is not UTF-8 text"

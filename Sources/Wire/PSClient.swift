@@ -5,6 +5,8 @@ import NIOPosix
 public enum PSClientError: Error, Equatable, CustomStringConvertible {
     /// The server refused the handshake.
     case refused(String)
+    /// The server refused our token: not transient, the same token will be refused again.
+    case authenticationFailed(String)
     /// The server answered a request with an error message.
     case server(String)
     /// The server sent a message that does not answer the request.
@@ -20,6 +22,8 @@ public enum PSClientError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .refused(let why): return "parameter server refused the connection: \(why)"
+        case .authenticationFailed(let why):
+            return "parameter server refused our token (\(why)): the token must be the coordinator's (--token-file or CRNN_TOKEN)"
         case .server(let why): return "parameter server error: \(why)"
         case .unexpected(let expected, let got): return "expected \(expected) from the parameter server, got \(got)"
         case .connectionClosed: return "connection to the parameter server closed"
@@ -38,7 +42,8 @@ public final class PSClient: Sendable {
     public let runID: UInt64
 
     /// Connects and runs the handshake.
-    /// - Throws: `PSClientError.refused` for a wrong token or unknown run, NIO connect errors.
+    /// - Throws: `PSClientError.authenticationFailed` for a wrong token, `.refused` for an unknown
+    ///   run, NIO connect errors.
     public static func connect(
         host: String, port: Int, token: SharedToken, clientName: String, runID: UInt64,
         maximumPayload: Int = FrameFormat.defaultMaximumPayload,
@@ -81,7 +86,13 @@ public final class PSClient: Sendable {
             throw PSClientError.connectionClosed
         }
         let mac = HandshakeAuth.mac(token: token, nonce: nonce, clientName: clientName)
-        switch try await request(.auth(mac: mac), on: channel, expecting: "welcome") {
+        let answer: Message
+        do {
+            answer = try await request(.auth(mac: mac), on: channel, expecting: "welcome")
+        } catch PSClientError.refused(let why) where why.hasPrefix(ServerHandshake.authenticationFailure) {
+            throw PSClientError.authenticationFailed(why)
+        }
+        switch answer {
         case .welcome(let welcome): return welcome
         case let other: throw PSClientError.unexpected(expected: "welcome", got: other.type)
         }

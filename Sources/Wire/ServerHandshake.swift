@@ -54,7 +54,7 @@ public struct ServerHandshake {
         case (.awaitingAuth(let hello, let nonce), .auth(let mac)):
             let expected = HandshakeAuth.mac(token: token, nonce: nonce, clientName: hello.clientName)
             guard HandshakeAuth.constantTimeEqual(mac, expected) else {
-                return refuse("authentication failed for client '\(hello.clientName)': wrong token")
+                return refuse("\(Self.authenticationFailure) for client '\(hello.clientName)': wrong token")
             }
             state = .authenticated(hello)
             return .admit(hello)
@@ -75,6 +75,10 @@ public struct ServerHandshake {
             return .close(reason: "\(message.type) after the connection closed")
         }
     }
+
+    /// How a refusal for a wrong token begins: the client tells it from other refusals by this
+    /// (the wire's `refused` carries only text), since retrying with the same token cannot help.
+    public static let authenticationFailure = "authentication failed"
 
     private mutating func refuse(_ reason: String) -> Action {
         state = .closed

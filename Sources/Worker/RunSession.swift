@@ -127,6 +127,8 @@ enum WorkerError: Error, CustomStringConvertible {
     case arenaMismatch(run: Int64, local: Int, server: Int)
     case nonFiniteGradient(run: Int64)
     case noServer(run: Int64)
+    /// The parameter server refused this worker's token: fatal, retrying cannot help.
+    case authenticationFailed(run: Int64, reason: String)
 
     var description: String {
         switch self {
@@ -136,6 +138,9 @@ enum WorkerError: Error, CustomStringConvertible {
             return "run \(run): the gradient is not finite (NaN or ∞); the batch is skipped"
         case let .noServer(run):
             return "run \(run): no parameter server address published yet"
+        case let .authenticationFailed(run, reason):
+            return "run \(run): the parameter server refused this worker's token (\(reason)); "
+                + "stopping: a wrong token is not a passing failure (give the coordinator's token with --token-file or CRNN_TOKEN)"
         }
     }
 }

@@ -26,6 +26,8 @@ public final class WorkerDaemon {
     }
 
     /// Runs until stopped (or idle for `exitWhenIdleFor`).
+    /// - Throws: `WorkerError.authenticationFailed` when a parameter server refuses the token
+    ///   (after giving the shard back): claiming again would only be refused again.
     public func run() async throws {
         let registration = WorkerRegistry.Registration.current(
             name: settings.name, threads: settings.threads, version: "0.1.0")
@@ -37,7 +39,8 @@ public final class WorkerDaemon {
         defer { heartbeat.stop() }
 
         var idleSince = Date()
-        while !stop.isSet {
+        var fatal: WorkerError?
+        while !stop.isSet && fatal == nil {
             let shard = try withDatabase {
                 try ShardQueue(connection: $0).claim(worker: worker, leaseSeconds: settings.leaseSeconds,
                                                      waitingUpTo: 2, pollInterval: 1)
@@ -60,6 +63,10 @@ public final class WorkerDaemon {
                 datasets[shard.run] = nil
                 _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
+            } catch PSClientError.authenticationFailed(let reason) {
+                fatal = WorkerError.authenticationFailed(run: shard.run, reason: reason)
+                logger.critical("shard \(shard.id): \(fatal!); giving it back")
+                _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
             } catch {
                 logger.error("shard \(shard.id) of run \(shard.run): \(error); giving it back")
                 sessions[shard.run] = nil
@@ -69,6 +76,7 @@ public final class WorkerDaemon {
             idleSince = Date()
         }
         for session in sessions.values { await session.close() }
+        if let fatal { throw fatal }
         logger.info("stopped")
     }
 

@@ -21,6 +21,8 @@ struct EvalCommand: ParsableCommand {
             over total truth characters. Images/s counts recognition only (rendering and file \
             decoding excluded).
 
+            \(ImageLimitOptions.discussion)
+
             Exit status:
               0   scored every line
               1   some labelled images could not be read (reported on stderr, left out of the scores)
@@ -68,6 +70,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @OptionGroup var imageLimits: ImageLimitOptions
+
     func validate() throws {
         if (checkpoint == nil) == (model == nil) { throw ValidationError("give either --checkpoint FILE or --model NAME") }
         switch (synthetic, labels) {
@@ -98,6 +102,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         OpenBLASTuning.reexecIfNeeded()
+        try imageLimits.apply()
         var path = checkpoint ?? ""
         if let model {
             do { path = try ShippedModels.path(of: model) } catch {

@@ -24,6 +24,13 @@ struct PredictCommand: ParsableCommand {
             Files that cannot be read are reported on stderr, one line each, and the others are \
             still read.
 
+            Paths are printed so that each reading stays on one line of three fields: in a path, a \
+            tab, newline, carriage return and backslash are written \\t, \\n, \\r and \\\\, other \
+            control characters and bytes that are not UTF-8 as \\xHH (in --json, such bytes become \
+            U+FFFD). File names need not be UTF-8.
+
+            \(ImageLimitOptions.discussion)
+
             Exit status:
               0   every image was read
               1   some images could not be read (each reported on stderr)
@@ -63,13 +70,15 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batch = 32
 
+    @OptionGroup var imageLimits: ImageLimitOptions
+
     func validate() throws {
         if checkpoint.isEmpty && model.isEmpty { throw ValidationError("give --checkpoint FILE or --model NAME") }
         if checkpoint.count + model.count > 2 { throw ValidationError("give at most two models: one horizontal and one vertical") }
         if images.isEmpty && dir == nil { throw ValidationError("give image files or --dir DIR") }
         if !images.isEmpty && dir != nil { throw ValidationError("give either image files or --dir, not both") }
         if let dir {
-            do { _ = try imageFiles(in: dir) } catch { throw ValidationError("--dir \(error)") }
+            do { _ = try imageFiles(in: rawDirectory(dir)) } catch { throw ValidationError("--dir \(error)") }
         }
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1 (1 = greedy)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -78,8 +87,9 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         OpenBLASTuning.reexecIfNeeded()
+        try imageLimits.apply()
         let readers = try loadRecognizers(checkpoints: checkpoint, models: model, direction: direction, threads: threads)
-        let paths = try dir.map(imageFiles(in:)) ?? images
+        let paths = try dir.map { try imageFiles(in: rawDirectory($0)) } ?? RawArguments.recover(images).map(RawPath.init(bytes:))
         var failures = 0
         var records: [PredictionRecord] = []
         try Recognizer.readFiles(paths, with: readers.recognizers, choose: readers.choose,
@@ -91,7 +101,7 @@ struct PredictCommand: ParsableCommand {
                         records.append(PredictionRecord(path: result.path, text: reading.text,
                                                         confidence: Double(reading.confidence)))
                     } else {
-                        print("\(result.path)\t\(reading.text)\t\(String(format: "%.3f", reading.confidence))")
+                        print("\(result.file.escaped)\t\(reading.text)\t\(String(format: "%.3f", reading.confidence))")
                     }
                 case .failure(let message):
                     failures += 1
@@ -107,6 +117,11 @@ struct PredictCommand: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// `--dir` as given on the command line, byte for byte.
+private func rawDirectory(_ dir: String) -> RawPath {
+    RawPath(bytes: RawArguments.recover([dir])[0])
 }
 
 /// `--direction`: which model reads an image when a horizontal and a vertical one are given.

@@ -60,13 +60,14 @@ final class Cluster {
             environment: environment, logPath: "\(directory)/coordinator-\(coordinatorStarts).log")
     }
 
+    /// Starts a worker; `overriding` replaces parts of the cluster's environment (a wrong token).
     @discardableResult
-    func startWorker() throws -> ChildProcess {
+    func startWorker(overriding: [String: String] = [:]) throws -> ChildProcess {
         workerStarts += 1
         let worker = try ChildProcess(
             [BuiltProducts.path("crnn-worker"), "--threads", "1", "--name", "w\(workerStarts)",
              "--lease-seconds", "6", "--report-interval", "5"],
-            environment: environment, logPath: "\(directory)/worker-\(workerStarts).log")
+            environment: environment.merging(overriding) { $1 }, logPath: "\(directory)/worker-\(workerStarts).log")
         workers.append(worker)
         return worker
     }

@@ -97,4 +97,59 @@ import Testing
         let error = decodeError(bytes)
         #expect(error.map(kind) == "invalidHeader", "\(String(describing: error))")
     }
+
+    /// `bytes` with its JSON header edited by `edit` and the checksum recomputed, as anyone can.
+    func resealed(_ bytes: [UInt8], _ edit: (inout [String: Any]) -> Void) throws -> [UInt8] {
+        let length = Int(readUInt32(bytes, at: 12))
+        var header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + length)])) as? [String: Any])
+        edit(&header)
+        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        var out = Array(bytes.prefix(12))
+        appendLittleEndian(&out, UInt32(json.count))
+        out += json + Array(bytes[(16 + length)..<(bytes.count - 8)])
+        appendLittleEndian(&out, fnv1a64(out))
+        return out
+    }
+
+    /// Headers that claim sizes no model has, with a valid checksum: each is refused before
+    /// anything is allocated for it, with a message naming the field (issue 12: these crashed
+    /// with an allocation failure or an arithmetic overflow, or were accepted).
+    @Test func craftedDimensionsAreRefusedNamingTheField() throws {
+        let model = CRNNModel(config: ModelPreset.tiny.config(classes: 4), direction: .horizontal, seed: 5)
+        let bytes = try model.checkpoint(preset: "tiny", charset: ["a", "b", "c"], imageHeight: 32, imageWidth: 128, step: 7).encoded()
+        func config(_ key: String, _ value: Any) -> (inout [String: Any]) -> Void {
+            { header in
+                var config = header["config"] as! [String: Any]
+                config[key] = value
+                header["config"] = config
+            }
+        }
+        func top(_ key: String, _ value: Any) -> (inout [String: Any]) -> Void { { $0[key] = value } }
+        let cases: [(String, (inout [String: Any]) -> Void)] = [
+            ("config.hidden is 1000000", config("hidden", 1_000_000)),
+            ("config.hidden is 2147483648", config("hidden", 1 << 31)),
+            ("config.hidden is 0", config("hidden", 0)),
+            ("config.classes is 36028797018963968", config("classes", 1 << 55)),
+            ("config.channels[6] is -32", config("channels", [8, 16, 24, 24, 32, 32, -32])),
+            ("config.channels has 2 entries", config("channels", [8, 16])),
+            ("makes more than 268435456 values", config("channels", [4096, 4096, 4096, 4096, 4096, 4096, 4096])),
+            ("imageWidth is 1000000000", top("imageWidth", 1_000_000_000)),
+            ("imageWidth is \(Int.max)", top("imageWidth", Int.max)),
+            ("imageWidth is -128", top("imageWidth", -128)),
+            ("imageWidth is 30", top("imageWidth", 30)),
+            ("imageHeight is 0", top("imageHeight", 0)),
+            ("step is -1", top("step", -1)),
+        ]
+        for (expected, edit) in cases {
+            let error = decodeError(try resealed(bytes, edit))
+            #expect(error.map(kind) == "invalidHeader", "\(expected): \(String(describing: error))")
+            #expect(error.map { "\($0)".contains(expected) && "\($0)".contains("x.crnn") } == true,
+                    "expected '\(expected)' in \(String(describing: error))")
+        }
+        // A vertical model's text axis is its height.
+        let vertical = try sample().encoded()
+        #expect(decodeError(try resealed(vertical, top("imageHeight", 30))).map { "\($0)".contains("imageHeight is 30") } == true)
+        #expect(decodeError(try resealed(vertical, top("imageWidth", 64))).map { "\($0)".contains("imageWidth is 64") } == true)
+        #expect(decodeError(try resealed(bytes, { _ in })) == nil, "resealing alone changes nothing")
+    }
 }

@@ -131,7 +131,7 @@ import TextImages
         for name in ["b.JPG", "a.png", "c.jpeg", "x.gif", "notes.txt", ".png", "d.Png"] {
             _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1]))
         }
-        #expect(try imageFiles(in: folder) == ["a.png", "b.JPG", "c.jpeg", "d.Png"].map { folder + "/" + $0 })
+        #expect(try imageFiles(in: folder).map(\.text) == ["a.png", "b.JPG", "c.jpeg", "d.Png"].map { folder + "/" + $0 })
         #expect(throws: ImageFolderError.missing(folder + "/nope")) { try imageFiles(in: folder + "/nope") }
         #expect(throws: ImageFolderError.notAFolder(folder + "/a.png")) { try imageFiles(in: folder + "/a.png") }
     }

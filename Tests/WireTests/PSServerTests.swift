@@ -128,10 +128,13 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
 
     @Test func wrongTokenAndUnknownRunAreRefused() async throws {
         try await withServer { port, _ in
-            await #expect(throws: PSClientError.refused("authentication failed for client 'worker-a': wrong token")) {
+            await #expect(throws: PSClientError.authenticationFailed("authentication failed for client 'worker-a': wrong token")) {
                 try await connect(port, token: try SharedToken("guess"))
             }
-            await #expect(throws: PSClientError.self) { try await connect(port, run: 99) }
+            await #expect { try await connect(port, run: 99) } throws: {
+                guard case .refused = $0 as? PSClientError else { return false }
+                return true
+            }
             let good = try await connect(port)
             #expect(try await good.pull().version == 0)
             await good.bye()

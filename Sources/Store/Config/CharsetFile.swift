@@ -19,9 +19,11 @@ enum CharsetFile {
     static func parse(_ contents: String, path: String, node: ConfigNode) throws -> [String] {
         var characters: [String] = []
         var seen: [String: Int] = [:]
-        // Split on "\n" only: a line may hold a lone "\r"-free space character, which is valid.
-        for (number, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
+        // Split on the scalar "\n", not the Character: "\r\n" is one Character, so a CRLF file
+        // would be one long line. A line may hold a space character, which is valid.
+        for (number, scalars) in contents.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = String(String.UnicodeScalarView(scalars))
+            if line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
             if line.isEmpty { continue }
             guard line.count == 1 else {
                 throw node.error(.invalidValue, "\(path):\(number + 1): expected one character per line, got '\(line)'")

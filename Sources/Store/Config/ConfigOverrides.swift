@@ -14,6 +14,9 @@ enum ConfigOverrides {
         guard !keys.contains(where: \.isEmpty) else {
             throw RunConfigError(.badOverride, file: file, key: keyPath, fromOverride: true, "empty key in --set")
         }
+        if let violation = YAMLBounds.violation(in: valueText) {
+            throw RunConfigError(.badOverride, file: file, key: keyPath, fromOverride: true, "value refused: \(violation.reason)")
+        }
         var value: Node
         do {
             // The value is YAML too, so numbers, booleans and [lists] keep their types.

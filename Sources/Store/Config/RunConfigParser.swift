@@ -30,6 +30,9 @@ public struct RunConfigParser {
 
     /// Parses YAML `text`; `file` names it in errors, `baseDirectory` anchors relative paths.
     public func parse(yaml text: String, file: String, baseDirectory: String, overrides: [String] = []) throws -> RunConfig {
+        if let violation = YAMLBounds.violation(in: text) {
+            throw RunConfigError(.invalidYAML, file: file, line: violation.line, violation.reason)
+        }
         var root: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else {
@@ -50,12 +53,12 @@ public struct RunConfigParser {
 
     private func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
         var top = try ConfigMapping(root)
-        let name = try top.optional("name")?.string()
+        let name = try top.optional("name").map(runName)
         let model = try top.required("model", hint: "one of seed, paper, small, tiny").choice(RunConfig.ModelPreset.self)
         let charsetNode = try top.required("charset", hint: "a preset (digits, ascii, gb2312-l1, gb2312, full) or a file")
         let (charset, characters) = try CharsetFile.resolve(charsetNode, baseDirectory: baseDirectory)
         let direction = try top.optional("direction")?.choice(RunConfig.Direction.self) ?? .horizontal
-        let image = try top.optional("image").map { try imageSize($0) } ?? .default(for: direction)
+        let image = try top.optional("image").map { try imageSize($0, direction: direction) } ?? .default(for: direction)
         let augmentation = try top.optional("augmentation")?.choice(RunConfig.Augmentation.self) ?? .seed
         let data = try dataSource(try top.required("data", hint: "synthetic: {samples_per_epoch: N} or dataset: FOLDER"),
                                   baseDirectory: baseDirectory)
@@ -120,11 +123,31 @@ public struct RunConfigParser {
         return .file(path: path)
     }
 
-    private func imageSize(_ node: ConfigNode) throws -> RunConfig.ImageSize {
+    private func runName(_ node: ConfigNode) throws -> String {
+        let name = try node.string()
+        if let problem = RunName.problem(name) { throw node.error(.invalidValue, "a run name \(problem)") }
+        return name
+    }
+
+    /// `image: {height, width}`, held to the models' rule here so that a size they cannot read is
+    /// refused at submit, naming the key, rather than by the coordinator (RunRecipe checks the
+    /// same; Engine's `ModelConfig.isValidWidth` is the rule along the text).
+    private func imageSize(_ node: ConfigNode, direction: RunConfig.Direction) throws -> RunConfig.ImageSize {
         var section = try ConfigMapping(node)
-        let height = try section.required("height", hint: "pixels").int(in: 8...Self.maxImageSide)
-        let width = try section.required("width", hint: "pixels").int(in: 8...Self.maxImageSide)
+        let heightNode = try section.required("height", hint: "pixels")
+        let widthNode = try section.required("width", hint: "pixels")
+        let height = try heightNode.int(in: 8...Self.maxImageSide)
+        let width = try widthNode.int(in: 8...Self.maxImageSide)
         try section.finish()
+        let vertical = direction == .vertical
+        let (along, alongNode) = vertical ? (height, heightNode) : (width, widthNode)
+        let (across, acrossNode) = vertical ? (width, widthNode) : (height, heightNode)
+        guard along >= 16, along % 4 == 0 else {
+            throw alongNode.error(.invalidValue, "the text axis of a \(direction.rawValue) line must be a multiple of 4 and at least 16 pixels, got \(along)")
+        }
+        guard across == 32 else {
+            throw acrossNode.error(.invalidValue, "the models read \(direction.rawValue) lines 32 pixels \(vertical ? "wide" : "high"), got \(across)")
+        }
         return .init(height: height, width: width)
     }
 

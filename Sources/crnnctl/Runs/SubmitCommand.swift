@@ -30,8 +30,8 @@ struct SubmitCommand: ParsableCommand {
     var priority: Int = 0
 
     func validate() throws {
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw ValidationError("--name must not be empty")
+        if let name, let problem = RunName.problem(name) {
+            throw ValidationError("--name \(problem)")
         }
         guard (-1_000_000...1_000_000).contains(priority) else {
             throw ValidationError("--priority must be between -1000000 and 1000000, got \(priority)")
