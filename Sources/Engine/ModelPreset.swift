@@ -64,7 +64,7 @@ public struct ModelConfig: Sendable, Codable, Equatable {
 
 /// The named presets of specs/model.md.
 public enum ModelPreset: String, Sendable, Codable, CaseIterable {
-    case seed, paper, small, tiny
+    case seed, paper, small, mini, tiny
 
     /// The preset's layout with `classes` output classes (blank included).
     public func config(classes: Int) -> ModelConfig {
@@ -78,6 +78,10 @@ public enum ModelPreset: String, Sendable, Codable, CaseIterable {
         case .small:
             return ModelConfig(channels: [32, 64, 96, 96, 128, 128, 128], head: .gru,
                                hidden: 96, classes: classes, batchNorm: Array(repeating: true, count: 7))
+        case .mini:
+            // Between tiny and small: twice tiny's channels, about 2.5× its cost per sample.
+            return ModelConfig(channels: [16, 32, 48, 48, 64, 64, 64], head: .gru,
+                               hidden: 48, classes: classes, batchNorm: Array(repeating: true, count: 7))
         case .tiny:
             // Batch norm after every convolution (small too): with only the original's two, the
             // early layers start slowly and a 95-class run sat at loss ≈ ln K for 26k samples

@@ -25,6 +25,8 @@ extension EndToEnd {
             #expect(output.contains("completed"), "\(output)")
             #expect(output.contains("verified"), "the best checkpoint was fetched and checked: \(output)")
             #expect(output.contains(" of 10 read exactly"), "\(output)")
+            #expect(output.contains("own lines      line accuracy") && output.contains("foreign lines  line accuracy"),
+                    "it scores its own fresh lines and the foreign digit set: \(output)")
             let rows = output.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("0000") }
             #expect(rows.count == 10, "one table row per fresh image: \(output)")
             #expect(FileManager.default.fileExists(atPath: home + "/demo/best.crnn"))

@@ -10,8 +10,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
         case seed
         /// The CRNN paper: the same convolutions, two BiLSTM(256) layers.
         case paper
-        /// Scaled-down presets for the demo and tests.
-        case small, tiny
+        /// Scaled-down presets for the demo and tests (batch norm after every convolution).
+        case small, mini, tiny
     }
 
     public enum Direction: String, Codable, CaseIterable, Sendable {

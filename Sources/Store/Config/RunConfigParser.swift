@@ -54,7 +54,7 @@ public struct RunConfigParser {
     private func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
         var top = try ConfigMapping(root)
         let name = try top.optional("name").map(runName)
-        let model = try top.required("model", hint: "one of seed, paper, small, tiny").choice(RunConfig.ModelPreset.self)
+        let model = try top.required("model", hint: "one of seed, paper, small, mini, tiny").choice(RunConfig.ModelPreset.self)
         let charsetNode = try top.required("charset", hint: "a preset (digits, ascii, gb2312-l1, gb2312, full) or a file")
         let (charset, characters) = try CharsetFile.resolve(charsetNode, baseDirectory: baseDirectory)
         let direction = try top.optional("direction")?.choice(RunConfig.Direction.self) ?? .horizontal
