@@ -31,7 +31,11 @@ public struct Evaluation: Sendable {
     /// Wall time spent in the recogniser (forward passes and decoding) only.
     public internal(set) var recognitionSeconds: Double = 0
 
-    public init() {}
+    /// Compare with every space (U+0020) removed from truth and reading: for models whose
+    /// charset has no space (the `ascii` preset) scored on multi-word lines.
+    public var ignoresSpaces = false
+
+    public init(ignoresSpaces: Bool = false) { self.ignoresSpaces = ignoresSpaces }
 
     /// Lines scored per second of recognition time.
     public var imagesPerSecond: Double { recognitionSeconds > 0 ? Double(score.lines) / recognitionSeconds : 0 }
@@ -48,7 +52,9 @@ public struct Evaluation: Sendable {
 
     /// Scores one line. Truth and prediction compare scalar by scalar (a charset entry is one scalar).
     public mutating func add(index: Int, path: String?, truth: String, reading: Recognizer.Reading, font: String? = nil) {
-        let truthScalars = Array(truth.unicodeScalars), readingScalars = Array(reading.text.unicodeScalars)
+        let space: Unicode.Scalar = " "
+        let truthScalars = Array(truth.unicodeScalars).filter { !ignoresSpaces || $0 != space }
+        let readingScalars = Array(reading.text.unicodeScalars).filter { !ignoresSpaces || $0 != space }
         let distance = score.add(truth: truthScalars, reading: readingScalars)
         byLength[Self.lengthKey(truthScalars.count), default: RecognitionScore()].add(truth: truthScalars, reading: readingScalars)
         if let font { byFont[font, default: RecognitionScore()].add(truth: truthScalars, reading: readingScalars) }
@@ -90,8 +96,8 @@ extension Recognizer {
     /// outside the charset stay in the truth (the model cannot read them, and the score says so).
     /// Files that cannot be decoded are listed in `unreadable` and left out of the score.
     public func evaluate(labelled dataset: LabelledDataset, beamWidth: Int = 0, batchSize: Int = 32,
-                         decodingThreads: Int = 1) throws -> Evaluation {
-        var evaluation = Evaluation()
+                         decodingThreads: Int = 1, ignoringSpaces: Bool = false) throws -> Evaluation {
+        var evaluation = Evaluation(ignoresSpaces: ignoringSpaces)
         var position = 0
         let seconds = try readFiles(dataset.entries.map(\.path), beamWidth: beamWidth, batchSize: batchSize,
                                     decodingThreads: decodingThreads) { results in

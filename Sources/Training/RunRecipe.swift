@@ -29,8 +29,7 @@ public struct RunRecipe: Sendable {
         self.run = run
         self.config = config
         charset = try Charset(name: "run-\(run)", characters: characters)
-        let preset = ModelPreset(rawValue: config.model.rawValue) ?? .tiny
-        modelConfig = preset.config(classes: charset.classCount)
+        modelConfig = Self.modelPreset(config.model).config(classes: charset.classCount)
         let length = sequenceLength
         guard ModelConfig.isValidWidth(length) else {
             throw Failure.badImageSize(run: run, reason: "the text axis must be a multiple of 4 and at least 16 pixels, got \(length)")
@@ -65,6 +64,18 @@ public struct RunRecipe: Sendable {
             preset: augmentationPreset,
             direction: config.direction == .vertical ? .vertical : .horizontal,
             width: config.image.width, height: config.image.height)
+    }
+
+    /// The engine's preset of the same name: an exhaustive switch, so a preset added to one list
+    /// and not the other fails to compile instead of training another model.
+    public static func modelPreset(_ preset: RunConfig.ModelPreset) -> ModelPreset {
+        switch preset {
+        case .seed: return .seed
+        case .paper: return .paper
+        case .small: return .small
+        case .mini: return .mini
+        case .tiny: return .tiny
+        }
     }
 
     /// The renderer's augmentation preset of the same name (RunRecipeTests checks the lists agree).

@@ -70,6 +70,9 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "With --labels: remove spaces from truth and reading before comparing (for a charset without a space, e.g. ascii, on multi-word lines).")
+    var ignoreSpaces = false
+
     @OptionGroup var imageLimits: ImageLimitOptions
 
     func validate() throws {
@@ -128,12 +131,15 @@ struct EvalCommand: ParsableCommand {
             let directory = (file as NSString).deletingLastPathComponent
             let dataset = try LabelledDataset(directory: directory.isEmpty ? "." : directory, charset: recognizer.charset)
             report.data = "\(dataset.count) labelled images from \(file)"
-            if !dataset.unknownCharacters.isEmpty {
-                report.unknownCharacters = Dictionary(uniqueKeysWithValues: dataset.unknownCharacters.map { (String($0.key), $0.value) })
+            let unknown = dataset.unknownCharacters.filter { !(ignoreSpaces && $0.key == " ") }
+            if !unknown.isEmpty {
+                report.unknownCharacters = Dictionary(uniqueKeysWithValues: unknown.map { (String($0.key), $0.value) })
                 printError("warning: \(dataset.entriesWithUnknown) labels contain characters outside the checkpoint's charset: "
                            + "\(report.unknownList); the model cannot read them, so they count as errors")
             }
-            evaluation = try recognizer.evaluate(labelled: dataset, beamWidth: beam, batchSize: batch, decodingThreads: threads)
+            evaluation = try recognizer.evaluate(labelled: dataset, beamWidth: beam, batchSize: batch, decodingThreads: threads,
+                                                 ignoringSpaces: ignoreSpaces)
+            if ignoreSpaces { report.data += ", spaces ignored" }
             for (_, message) in evaluation.unreadable { printError("error: \(message)") }
         }
         report.record(evaluation, worst: errors)

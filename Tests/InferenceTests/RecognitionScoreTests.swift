@@ -55,4 +55,15 @@ import Testing
         #expect(evaluation.byLength["1-5"]?.lines == 2 && evaluation.byLength["6-10"]?.lines == 1)
         #expect(Evaluation.lengthKey(5) == "1-5" && Evaluation.lengthKey(6) == "6-10" && Evaluation.lengthKey(21) == "21-25")
     }
+
+    @Test func spacesCanBeLeftOutOfTheComparison() {
+        func reading(_ text: String) -> Recognizer.Reading { Recognizer.Reading(text: text, classes: [], confidence: 1) }
+        var strict = Evaluation(), lenient = Evaluation(ignoresSpaces: true)
+        for evaluation in [0, 1] {
+            if evaluation == 0 { strict.add(index: 0, path: nil, truth: "new Hill", reading: reading("newHill")) }
+            else { lenient.add(index: 0, path: nil, truth: "new Hill", reading: reading("newHill")) }
+        }
+        #expect(strict.score.correctLines == 0 && strict.score.characterErrors == 1)
+        #expect(lenient.score.correctLines == 1 && lenient.score.truthCharacters == 7)
+    }
 }
