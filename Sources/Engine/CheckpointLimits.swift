@@ -23,6 +23,7 @@ public enum CheckpointLimits {
     static func violation(_ header: CheckpointHeader) -> String? {
         let c = header.config
         guard c.channels.count == 7 else { return "config.channels has \(c.channels.count) entries, expected 7" }
+        guard c.batchNorm.count == 7 else { return "config.batchNorm has \(c.batchNorm.count) entries, expected 7" }
         for (i, channels) in c.channels.enumerated() where !(1...maxChannels).contains(channels) {
             return "config.channels[\(i)] is \(channels), expected 1…\(maxChannels)"
         }

@@ -49,11 +49,9 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         head = try c.decode(RecurrentHead.self, forKey: .head)
         hidden = try c.decode(Int.self, forKey: .hidden)
         classes = try c.decode(Int.self, forKey: .classes)
+        // Counts are checked by whoever decodes (CheckpointLimits names the field); a missing
+        // field is the original layout.
         batchNorm = try c.decodeIfPresent([Bool].self, forKey: .batchNorm) ?? Self.originalBatchNorm
-        guard channels.count == 7, batchNorm.count == 7 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
-                debugDescription: "a CRNN has seven convolutions: \(channels.count) channel counts, \(batchNorm.count) batch-norm flags"))
-        }
     }
 
     /// The names of the batch norms, `bnI` after convI (1-based).

@@ -22,7 +22,10 @@ extension EndToEnd {
             let status = worker.waitFor(seconds: 90)
             #expect(status == 1, "exit status \(String(describing: status)): \(cluster.logs)")
             #expect(worker.log.contains("refused this worker's token") && worker.log.contains("CRNN_TOKEN"), "\(worker.log)")
-            #expect(worker.log.components(separatedBy: "giving it back").count == 2, "one claim, one refusal: \(worker.log)")
+            // One refusal ends it. (A claim made before the coordinator stored the run's alphabet is
+            // given back too, which is transient and retried; so count refusals, not give-backs.)
+            let refusals = worker.log.split(separator: "\n").filter { $0.contains("refused this worker's token") && $0.contains("giving it back") }
+            #expect(refusals.count == 1, "one refusal, then it stops: \(worker.log)")
             let held = try cluster.query("SELECT count(*) FROM shards WHERE run_id = $1 AND state <> 'available'", [run]).int(0, 0)
             #expect(held == 0, "the shard went back to the queue, attempts unspent")
             cluster.stopAll()

@@ -134,7 +134,7 @@ import Testing
         #expect(error?.description.contains("got -0.5") == true)
         let choice = failure { try parse(minimal.replacingOccurrences(of: "tiny", with: "huge")) }
         #expect(choice?.kind == .invalidValue && choice?.key == "model" && choice?.line == 1)
-        #expect(choice?.description.contains("seed, paper, small, tiny") == true)
+        #expect(choice?.description.contains("seed, paper, small, mini, tiny") == true)
     }
 
     @Test func missingEssentialIsNamed() {
