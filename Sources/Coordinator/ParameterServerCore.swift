@@ -68,6 +68,9 @@ public final class ParameterServerCore: @unchecked Sendable {
     public let clipNorm: Float
     /// Samples per schedule unit (an epoch), to turn applied samples into the schedule's step.
     public let samplesPerEpoch: Int
+    /// The most samples one push may claim (the run's batch size): a larger claim would move the
+    /// schedule and the `samples` metric by whatever a client says.
+    public let maxSamplesPerPush: Int
 
     /// Guards the model and the optimiser (steps, snapshots, validation copies).
     private let modelLock = NSLock()
@@ -93,7 +96,8 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     public init(model: CRNNModel, optimizer: any Optimizer, schedule: LearningRateSchedule,
                 staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
-                clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0) {
+                clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0,
+                maxSamplesPerPush: Int = .max) {
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
@@ -102,6 +106,7 @@ public final class ParameterServerCore: @unchecked Sendable {
         self.barrierTimeout = barrierTimeout
         self.clipNorm = clipNorm
         self.samplesPerEpoch = max(1, samplesPerEpoch)
+        self.maxSamplesPerPush = max(1, maxSamplesPerPush)
         currentVersion = version
         wireLayout = Self.wireLayout(of: model)
         let count = model.parameters.count + model.buffers.count
@@ -156,10 +161,19 @@ public final class ParameterServerCore: @unchecked Sendable {
                        sampleCount: Int, completion: @escaping @Sendable (PushOutcome) -> Void) throws {
         // A dense payload is decoded before taking the lock, so decoding one push overlaps the
         // optimiser step and other pushes; a sparse one is added in place under the lock (cheap).
+        guard (1...maxSamplesPerPush).contains(sampleCount) else {
+            return completion(PushOutcome(applied: false, newVersion: version, staleness: 0, weight: 0,
+                                          reason: "a push claims \(sampleCount) samples; it carries 1 to \(maxSamplesPerPush) (the batch size)"))
+        }
         var dense: [Float]?
         if !codec.decodesSparsely {
             var values = [Float](repeating: 0, count: wireCount)
             try values.withUnsafeMutableBufferPointer { try codec.decode(payload, into: $0) }
+            // Finite on the wire is not enough: fp16 values times a huge tensor scale overflow.
+            guard values.allSatisfy(\.isFinite) else {
+                return completion(PushOutcome(applied: false, newVersion: version, staleness: 0, weight: 0,
+                                              reason: "the push decodes to non-finite values; refused"))
+            }
             dense = values
         }
         queue.lock()
@@ -215,10 +229,12 @@ public final class ParameterServerCore: @unchecked Sendable {
         if pending.pushes == 0 { pending.openedAt = Date() }
         pending.pushes += 1
         pending.samples += sampleCount
-        pending.waiters.append { version in
+        pending.waiters.append { [weak self] version in
             guard let version else {
-                return completion(PushOutcome(applied: false, newVersion: current, staleness: age, weight: 0,
-                                              reason: "the run is no longer trained here"))
+                let stopped = self?.queue.withLock { self?.stopped ?? true } ?? true
+                return completion(PushOutcome(applied: false, newVersion: self?.version ?? current, staleness: age, weight: 0,
+                                              reason: stopped ? "the run is no longer trained here"
+                                                : "the update this push joined held non-finite values and was dropped; pull and continue"))
             }
             completion(PushOutcome(applied: true, newVersion: version, staleness: age, weight: weight, reason: ""))
         }
@@ -302,11 +318,19 @@ public final class ParameterServerCore: @unchecked Sendable {
         }
     }
 
-    /// One optimiser step with the mean of the update's pushes.
-    /// Caller holds `modelLock`. Returns the new version.
-    private func step(_ update: inout PendingUpdate) -> UInt64 {
+    /// One optimiser step with the mean of the update's pushes, or nil when that mean is not
+    /// finite (a sparse push whose values overflowed while decoding): the update is dropped and
+    /// the parameters stay usable. Caller holds `modelLock`. Returns the new version.
+    private func step(_ update: inout PendingUpdate) -> UInt64? {
         let p = model.parameters.count, b = model.buffers.count
         let scale = 1 / Float(update.pushes)
+        let finite = update.sum.withUnsafeBufferPointer { values in
+            // One pass per step, not per push: cheap beside the optimiser's own passes.
+            var sum: Float = 0
+            for v in values { sum += v * 0 }
+            return sum == 0
+        }
+        guard finite else { return nil }
         update.sum.withUnsafeBufferPointer { values in
             let g = model.gradients.pointer
             for i in 0..<p { g[i] = values[i] * scale }

@@ -41,7 +41,8 @@ final class RunTrainer: @unchecked Sendable {
             staleness: StalenessRule(bound: recipe.config.staleness.bound,
                                      policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
             mode: Self.updateMode(recipe.config.sync),
-            samplesPerEpoch: recipe.config.samplesPerEpoch, version: version)
+            samplesPerEpoch: recipe.config.samplesPerEpoch, version: version,
+            maxSamplesPerPush: recipe.config.batchSize)
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
             let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator")

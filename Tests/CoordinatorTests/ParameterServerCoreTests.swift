@@ -97,3 +97,70 @@ import Wire
         #expect(!wildcard.hasPrefix("0.0.0.0"))
     }
 }
+
+/// Issue 12, item 6: pushes that would poison a run are refused, and an update whose mean is
+/// not finite is dropped; the parameters stay finite and training continues.
+@Suite struct PoisonedPushTests {
+    let config = ModelConfig(channels: [4, 8, 8, 8, 8, 8, 8], head: .gru, hidden: 4, classes: 5)
+
+    func makeCore() -> ParameterServerCore {
+        let model = CRNNModel(config: config, seed: 3)
+        return ParameterServerCore(
+            model: model, optimizer: SGD(layout: model.parameters.layout),
+            schedule: LearningRateSchedule(baseRate: 0.5), staleness: StalenessRule(bound: 4, policy: .downweight),
+            samplesPerEpoch: 100, maxSamplesPerPush: 8)
+    }
+
+    func push(_ core: ParameterServerCore, _ values: [Float], codec: any GradientCodec, samples: Int = 8) throws -> PushOutcome {
+        let bytes = try codec.encode(values, layout: core.wireLayout)
+        return try bytes.withUnsafeBytes { try core.apply(payload: $0, codec: codec, baseVersion: core.version, sampleCount: samples) }
+    }
+
+    @Test func nonFiniteValuesAndHugeSampleClaimsAreRefused() throws {
+        let core = makeCore()
+        let before = core.model.parameters.values
+        // Our encoders refuse non-finite values; a crafted payload decodes to them anyway.
+        let dense = try [UInt8]([1]).withUnsafeBytes {
+            try core.apply(payload: $0, codec: OverflowingDenseCodec(), baseVersion: core.version, sampleCount: 8)
+        }
+        #expect(!dense.applied && dense.reason.contains("non-finite"), "\(dense.reason)")
+        let claim = try push(core, [Float](repeating: 0.01, count: core.wireCount), codec: FP32ZstdCodec(), samples: Int(UInt32.max))
+        #expect(!claim.applied && claim.reason.contains("4294967295 samples"), "\(claim.reason)")
+        #expect(core.model.parameters.values == before && core.version == 0 && core.samplesApplied == 0)
+
+        // A sparse codec adds into the update in place (top-k's fp16 values times a crafted
+        // 2^200 tensor scale overflow there): the whole update is dropped.
+        let sparse = try [UInt8]([1]).withUnsafeBytes {
+            try core.apply(payload: $0, codec: OverflowingSparseCodec(), baseVersion: core.version, sampleCount: 8)
+        }
+        #expect(!sparse.applied && sparse.reason.contains("dropped"), "\(sparse.reason)")
+        #expect(core.model.parameters.values.allSatisfy(\.isFinite) && core.version == 0)
+
+        let good = try push(core, [Float](repeating: 0.01, count: core.wireCount), codec: FP32ZstdCodec())
+        #expect(good.applied && core.version == 1 && core.samplesApplied == 8, "training goes on")
+    }
+}
+
+/// A dense codec whose decoding overflows (fp16 values times a crafted 2^200 scale).
+private struct OverflowingDenseCodec: GradientCodec {
+    var name: String { "overflowing-dense" }
+    func encode(gradient: UnsafeBufferPointer<Float>, layout: [Int]) throws -> [UInt8] { [1] }
+    func decode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>) throws {
+        output.update(repeating: 0.01)
+        output[3] = Float(65504) * Float(sign: .plus, exponent: 100, significand: 1) * Float(sign: .plus, exponent: 100, significand: 1)
+    }
+}
+
+/// A sparse codec whose decoding overflows, as top-k's does for a payload with a crafted scale.
+private struct OverflowingSparseCodec: GradientCodec {
+    var name: String { "overflowing" }
+    var decodesSparsely: Bool { true }
+    func encode(gradient: UnsafeBufferPointer<Float>, layout: [Int]) throws -> [UInt8] { [1] }
+    func decode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>) throws {
+        output.update(repeating: 0)
+        output[3] = Float(65504) * Float(sign: .plus, exponent: 100, significand: 1) * Float(sign: .plus, exponent: 100, significand: 1)
+    }
+    func decode(_ bytes: UnsafeRawBufferPointer, scaledBy scale: Float, addingTo accumulator: UnsafeMutableBufferPointer<Float>) throws {
+        accumulator[3] += scale * .infinity
+    }
+}
