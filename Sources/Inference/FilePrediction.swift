@@ -118,16 +118,14 @@ extension Recognizer {
             let decoded = decodeAndFit(slice, recognizers: recognizers, choose: choose, threads: decodingThreads)
             var readings = [Recognizer.Reading?](repeating: nil, count: slice.count)
             let started = DispatchTime.now().uptimeNanoseconds
-            for (r, recognizer) in recognizers.enumerated() {
-                let members = decoded.indices.filter { if case .success(let fitted) = decoded[$0] { return fitted.recognizer == r } else { return false } }
-                guard !members.isEmpty else { continue }
-                let images = members.map { i -> GreyImage in
-                    if case .success(let fitted) = decoded[i] { return fitted.image }
-                    fatalError("filtered to successes above")
-                }
-                for (i, reading) in zip(members, try recognizer.read(images, beamWidth: beamWidth, batchSize: batchSize)) {
-                    readings[i] = reading
-                }
+            // Per recogniser, the positions and images it reads.
+            var groups = [[(position: Int, image: GreyImage)]](repeating: [], count: recognizers.count)
+            for (i, result) in decoded.enumerated() {
+                if case .success(let fitted) = result { groups[fitted.recognizer].append((i, fitted.image)) }
+            }
+            for (recognizer, group) in zip(recognizers, groups) where !group.isEmpty {
+                let read = try recognizer.read(group.map(\.image), beamWidth: beamWidth, batchSize: batchSize)
+                for (member, reading) in zip(group, read) { readings[member.position] = reading }
             }
             seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let results = zip(slice, decoded).enumerated().map { i, pair -> FilePrediction in

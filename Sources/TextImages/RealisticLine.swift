@@ -41,24 +41,20 @@ extension SyntheticSource {
         let after = rng.float(marginRange.lowerBound, marginRange.upperBound)
         let inkThickness = Float(cross) / (1 + before + after)
         let referenceInk = inkExtent(face: face, faceNumber: faceNumber, size: RealisticLine.referenceSize)
+            .map { Float($0.high - $0.low) } ?? Float(RealisticLine.referenceSize) * 0.75
         let size = max(8, min(3 * cross, Int((Float(RealisticLine.referenceSize) * inkThickness / referenceInk).rounded())))
 
         // Along the line: letter spacing for the whole line plus a little per character.
         let spacing = rng.float(-0.04, 0.18) * Float(size)
         layout.glyphs.removeAll(keepingCapacity: true)
         layout.gaps.removeAll(keepingCapacity: true)
-        var low = Int.max, high = Int.min
         for c in layout.classes {
             let scalar = charset.scalar(ofClass: Int(c))!.value
-            let glyph = cache.glyph(face: face, faceNumber: faceNumber, size: size, scalar: scalar, vertical: !horizontal)
-            layout.glyphs.append(glyph)
+            layout.glyphs.append(cache.glyph(face: face, faceNumber: faceNumber, size: size, scalar: scalar, vertical: !horizontal))
             layout.gaps.append(Int((spacing + rng.float(-0.03, 0.03) * Float(size)).rounded()))
-            if glyph.width > 0 {
-                low = min(low, horizontal ? glyph.top : glyph.verticalLeft)
-                high = max(high, horizontal ? glyph.top + glyph.rows : glyph.verticalLeft + glyph.width)
-            }
         }
-        if low > high { low = -size * 3 / 4; high = 0 }
+        // Blank-only text (spaces): place it as a typical line would sit.
+        let low = inkExtent(face: face, faceNumber: faceNumber, size: size)?.low ?? -size * 3 / 4
         // Where the ink starts across the line (the baseline or the column's centre is there
         // minus the ink's own offset).
         let crossOrigin = Int((before * inkThickness).rounded()) - low
@@ -106,9 +102,9 @@ extension SyntheticSource {
     }
 
     /// The ink's extent across the line (px) of `layout.classes` at `size`: the union of the
-    /// glyphs' boxes above and below the baseline (horizontal) or left and right of the column's
-    /// centre (vertical).
-    private func inkExtent(face: FontFace, faceNumber: Int, size: Int) -> Float {
+    /// glyphs' boxes relative to the baseline (horizontal) or the column's centre (vertical);
+    /// nil when no glyph has ink (spaces only).
+    private func inkExtent(face: FontFace, faceNumber: Int, size: Int) -> (low: Int, high: Int)? {
         var low = Int.max, high = Int.min
         for c in layout.classes {
             let scalar = charset.scalar(ofClass: Int(c))!.value
@@ -121,23 +117,12 @@ extension SyntheticSource {
                 low = min(low, glyph.verticalLeft); high = max(high, glyph.verticalLeft + glyph.width)
             }
         }
-        // Blank-only text (spaces): size it as a typical line.
-        return low < high ? Float(high - low) : Float(size) * 0.75
+        return low < high ? (low, high) : nil
     }
 
     /// Adds `glyph`'s coverage at (x, y) into `mask` (maximum where glyphs overlap), clipped.
     private func blitCoverage(_ glyph: Glyph, x: Int, y: Int, into mask: UnsafeMutableBufferPointer<UInt8>) {
-        let x0 = max(0, x), x1 = min(width, x + glyph.width)
-        let y0 = max(0, y), y1 = min(height, y + glyph.rows)
-        guard x0 < x1 && y0 < y1 else { return }
-        glyph.coverage.withUnsafeBufferPointer { coverage in
-            for row in y0..<y1 {
-                let src = (row - y) * glyph.width - x, dst = row * width
-                for col in x0..<x1 where coverage[src + col] > mask[dst + col] {
-                    mask[dst + col] = coverage[src + col]
-                }
-            }
-        }
+        forEachCoveredPixel(of: glyph, x: x, y: y) { a, i in if a > mask[i] { mask[i] = a } }
     }
 
     /// Bolder (a one-pixel dilation along x) or lighter (erosion) strokes, sometimes.

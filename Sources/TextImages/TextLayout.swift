@@ -105,18 +105,23 @@ extension SyntheticSource {
 
     /// Alpha-blends `glyph` at (x, y) (top-left of its bitmap) in grey `level`, clipped.
     func blit(_ glyph: Glyph, x: Int, y: Int, level: Int, into canvas: UnsafeMutableBufferPointer<UInt8>) {
+        forEachCoveredPixel(of: glyph, x: x, y: y) { a, i in
+            let p = Int(canvas[i])
+            canvas[i] = UInt8(p + ((level - p) * Int(a) + 127) / 255)
+        }
+    }
+
+    /// Calls `body(coverage, index)` for every pixel of `glyph` placed at (x, y) (top-left of its
+    /// bitmap) that lies on the canvas and has coverage; `index` is the canvas offset.
+    @inline(__always)
+    func forEachCoveredPixel(of glyph: Glyph, x: Int, y: Int, _ body: (UInt8, Int) -> Void) {
         let x0 = max(0, x), x1 = min(width, x + glyph.width)
         let y0 = max(0, y), y1 = min(height, y + glyph.rows)
         guard x0 < x1 && y0 < y1 else { return }
         glyph.coverage.withUnsafeBufferPointer { coverage in
             for row in y0..<y1 {
                 let src = (row - y) * glyph.width - x, dst = row * width
-                for col in x0..<x1 {
-                    let a = Int(coverage[src + col])
-                    if a == 0 { continue }
-                    let p = Int(canvas[dst + col])
-                    canvas[dst + col] = UInt8(p + ((level - p) * a + 127) / 255)
-                }
+                for col in x0..<x1 where coverage[src + col] != 0 { body(coverage[src + col], dst + col) }
             }
         }
     }
