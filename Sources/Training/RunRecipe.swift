@@ -10,11 +10,15 @@ import Wire
 public struct RunRecipe: Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case badImageSize(run: Int64, reason: String)
+        case validationTooLarge(run: Int64, bytes: Int)
 
         public var description: String {
             switch self {
             case .badImageSize(let run, let reason):
                 return "run \(run): image size: \(reason)"
+            case .validationTooLarge(let run, let bytes):
+                return "run \(run): validation.size: the held-out lines would take \(bytes >> 20) MiB in the "
+                    + "coordinator's memory (at most \(RunConfig.maxValidationBytes >> 20) MiB)"
             }
         }
     }
@@ -36,6 +40,10 @@ public struct RunRecipe: Sendable {
         }
         guard crossLength == 32 else {
             throw Failure.badImageSize(run: run, reason: "the models read lines 32 pixels across, got \(crossLength)")
+        }
+        // Configs stored before submit checked this must not take the coordinator down either.
+        guard config.validationBytes <= RunConfig.maxValidationBytes else {
+            throw Failure.validationTooLarge(run: run, bytes: config.validationBytes)
         }
     }
 

@@ -30,5 +30,34 @@ extension EndToEnd {
             #expect(failures == 1)
             cluster.stopAll()
         }
+
+        /// A config stored before submit bounded the validation set (or edited in the database)
+        /// asks for 10,000,000 held-out lines, 164 GB: the coordinator used to abort on every
+        /// restart. Now that run fails with its reason and the coordinator trains the next one.
+        @Test func aRunTooLargeToSetUpFailsAloneAndTheNextRunTrains() throws {
+            let cluster = try Cluster()
+            let small = """
+                model: tiny
+                charset: digits
+                image: {height: 32, width: 64}
+                data: {synthetic: {samples_per_epoch: 64}}
+                batch_size: 32
+                shard_size: 64
+                validation: {size: 32, every: 100}
+                """
+            let huge = try cluster.submit(yaml: small)
+            let next = try cluster.submit(yaml: small)
+            _ = try cluster.query("""
+                UPDATE runs SET hyperparameters = jsonb_set(hyperparameters, '{validation,size}', '10000000')
+                 WHERE id = $1
+                """, [huge])
+            try cluster.startCoordinator()
+            _ = try cluster.startWorker()
+            #expect(try waitUntil(timeout: 120) { try cluster.runState(next) == "completed" }, "\(cluster.logs)")
+            #expect(try cluster.runState(huge) == "failed", "\(cluster.logs)")
+            let error = try cluster.query("SELECT error FROM runs WHERE id = $1", [huge]).string(0, 0) ?? ""
+            #expect(error.contains("run \(huge): validation.size") && error.contains("MiB"), "\(error)")
+            cluster.stopAll()
+        }
     }
 }

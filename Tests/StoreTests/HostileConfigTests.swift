@@ -120,4 +120,16 @@ import Yams
         #expect(short?.key == "image.height", "\(String(describing: short))")
         #expect(throws: Never.self) { try parse(minimal + "direction: vertical\nimage: {height: 128, width: 32}") }
     }
+
+    @Test func theValidationSetIsBoundedAtSubmit() throws {
+        // 10,000,000 lines of 32×512 would make the coordinator allocate 655 GB.
+        let huge = failure { try parse(minimal + "validation: {size: 10000000}") }
+        #expect(huge?.kind == .invalidValue && huge?.key == "validation.size"
+                && huge?.reason.contains("MiB in the coordinator's memory") == true, "\(String(describing: huge))")
+        // The bound depends on the image: 16,384 lines of 32×512 fit in 1 GiB, 16,385 do not.
+        #expect(throws: Never.self) { try parse(minimal + "validation: {size: 16384}") }
+        let over = failure { try parse(minimal + "validation: {size: 16385}") }
+        #expect(over?.reason.contains("at most 16384 lines") == true, "\(String(describing: over))")
+        #expect(throws: Never.self) { try parse(minimal + "image: {height: 32, width: 128}\nvalidation: {size: 65536}") }
+    }
 }

@@ -201,3 +201,17 @@ extension RunConfig.Sync: Codable {
         }
     }
 }
+
+extension RunConfig {
+    /// The coordinator holds the validation set in memory as floats: at most 1 GiB of it, so
+    /// that no config can make the coordinator (and every other run it serves) run out of memory.
+    public static let maxValidationBytes = 1 << 30
+
+    /// Bytes of `size` held-out lines of `image` as the coordinator stores them (Float pixels).
+    public static func validationBytes(size: Int, image: ImageSize) -> Int {
+        size * image.width * image.height * MemoryLayout<Float>.size
+    }
+
+    /// Bytes of this run's validation set in the coordinator.
+    public var validationBytes: Int { Self.validationBytes(size: validation.size, image: image) }
+}

@@ -72,7 +72,7 @@ public struct RunConfigParser {
         let staleness = try top.optional("staleness").map { try stalenessSection($0) } ?? .init(bound: 8, policy: .downweight)
         let sync = try top.optional("sync").map { try syncMode($0) } ?? .asynchronous
         let seed = try top.optional("seed")?.int64() ?? 1
-        let validation = try validationSection(top.optional("validation"), runSeed: seed)
+        let validation = try validationSection(top.optional("validation"), runSeed: seed, image: image)
         let checkpoints = try top.optional("checkpoints").map { try checkpointSection($0) } ?? .init(best: 3, keepLatest: true)
         let threadsNode = top.optional("threads")
         let threads = try threadsNode.flatMap { node -> Int? in
@@ -203,13 +203,20 @@ public struct RunConfigParser {
         return .synchronous(workers: try node.int(in: 1...10_000))
     }
 
-    private func validationSection(_ node: ConfigNode?, runSeed: Int64) throws -> RunConfig.Validation {
+    private func validationSection(_ node: ConfigNode?, runSeed: Int64, image: RunConfig.ImageSize) throws -> RunConfig.Validation {
         // The validation set's default seed differs from the training seed so the two never
         // render the same samples.
         let defaults = RunConfig.Validation(size: 1000, every: 500, seed: runSeed &+ 1_000_003)
         guard let node else { return defaults }
         var section = try ConfigMapping(node)
-        let size = try section.optional("size")?.int(in: 1...10_000_000) ?? defaults.size
+        let sizeNode = section.optional("size")
+        let size = try sizeNode?.int(in: 1...10_000_000) ?? defaults.size
+        let bytes = RunConfig.validationBytes(size: size, image: image)
+        if let sizeNode, bytes > RunConfig.maxValidationBytes {
+            throw sizeNode.error(.invalidValue, "\(size) held-out lines of \(image.width)×\(image.height) take "
+                                 + "\(bytes >> 20) MiB in the coordinator's memory (at most \(RunConfig.maxValidationBytes >> 20) MiB): "
+                                 + "at most \(RunConfig.maxValidationBytes / RunConfig.validationBytes(size: 1, image: image)) lines at this image size")
+        }
         let every = try section.optional("every")?.int(in: 1...100_000_000) ?? defaults.every
         let seed = try section.optional("seed")?.int64() ?? defaults.seed
         try section.finish()
