@@ -45,7 +45,7 @@ public final class CoordinatorDaemon {
                 try schedule(address: address)
                 let flushMetrics = Date().timeIntervalSince(lastMetrics) >= settings.metricsInterval
                 for trainer in Array(trainers.values) {
-                    try tend(trainer, flushMetrics: flushMetrics)
+                    try tendOrFail(trainer, flushMetrics: flushMetrics)
                 }
                 if flushMetrics { lastMetrics = Date() }
             } catch let error as PostgresError where error.isConnectionLoss {
@@ -150,6 +150,20 @@ public final class CoordinatorDaemon {
 
     // MARK: one run
 
+    /// Tends a run; a run whose parameters became unusable fails with the reason (one clear row,
+    /// not a livelock of workers claiming and giving back its shards).
+    private func tendOrFail(_ trainer: RunTrainer, flushMetrics: Bool) throws {
+        do {
+            try tend(trainer, flushMetrics: flushMetrics)
+        } catch let error as UnusableParameters {
+            logger.error("\(error); failing the run")
+            let db = try database()
+            try RunStore(connection: db).apply(.fail(reason: "\(error)"), run: trainer.run,
+                                               actor: RunStore.defaultActor("crnn-coordinator"))
+            drop(trainer.run)
+        }
+    }
+
     private func tend(_ trainer: RunTrainer, flushMetrics: Bool) throws {
         let db = try database()
         let run = trainer.run
@@ -198,10 +212,18 @@ public final class CoordinatorDaemon {
         }
         try MetricsStore(connection: db).insert(trainer.drainMetrics())
         let failed = counts[.failed] ?? 0
-        let detail = failed > 0 ? "\(failed) shard(s) failed after their maximum attempts" : nil
-        try RunStore(connection: db).apply(.complete, run: trainer.run,
-                                           actor: RunStore.defaultActor("crnn-coordinator"), detail: detail)
-        logger.info("run \(trainer.run) completed at version \(trainer.core.version)")
+        let store = RunStore(connection: db), actor = RunStore.defaultActor("crnn-coordinator")
+        if failed > 0 && (counts[.completed] ?? 0) == 0 {
+            // Nothing was trained: the run failed, whatever validation says about its start.
+            let last = try ShardQueue(connection: db).lastFailure(run: trainer.run) ?? "no reason recorded"
+            let reason = "all \(failed) shards failed after their maximum attempts; the last: \(last)"
+            try store.apply(.fail(reason: reason), run: trainer.run, actor: actor)
+            logger.error("run \(trainer.run) failed: \(reason)")
+        } else {
+            let detail = failed > 0 ? "\(failed) shard(s) failed after their maximum attempts" : nil
+            try store.apply(.complete, run: trainer.run, actor: actor, detail: detail)
+            logger.info("run \(trainer.run) completed at version \(trainer.core.version)")
+        }
         drop(trainer.run)
     }
 

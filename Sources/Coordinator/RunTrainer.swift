@@ -31,6 +31,10 @@ final class RunTrainer: @unchecked Sendable {
         let model = recipe.makeModel(threads: threads)
         var version: UInt64 = 0
         if let checkpoint {
+            guard checkpoint.parameters.allSatisfy(\.isFinite), checkpoint.buffers.allSatisfy(\.isFinite) else {
+                throw UnusableParameters(run: recipe.run, version: UInt64(max(0, checkpoint.step)),
+                                         finding: "its latest checkpoint holds NaN or ∞")
+            }
             model.parameters.load(checkpoint.parameters)
             model.buffers.load(checkpoint.buffers)
             version = UInt64(max(0, checkpoint.step))
@@ -96,7 +100,13 @@ final class RunTrainer: @unchecked Sendable {
             evalModel.buffers.copy(from: model.buffers)
             return version
         }
+        guard evalModel.parameters.buffer.allSatisfy(\.isFinite), evalModel.buffers.buffer.allSatisfy(\.isFinite) else {
+            throw UnusableParameters(run: run, version: version, finding: "the parameters hold NaN or ∞")
+        }
         let result = try validation.evaluate(evalModel)
+        guard result.loss.isFinite else {
+            throw UnusableParameters(run: run, version: version, finding: "the validation loss is \(result.loss)")
+        }
         let metrics = [
             "val_loss": result.loss, "val_accuracy": result.lineAccuracy, "val_cer": result.characterErrorRate,
         ]
@@ -112,5 +122,17 @@ final class RunTrainer: @unchecked Sendable {
     func isBest(_ accuracy: Double) -> Bool {
         defer { bestAccuracy = max(bestAccuracy, accuracy) }
         return accuracy >= bestAccuracy
+    }
+}
+
+/// Validation found NaN or ∞ in a run's parameters or in what they compute. Training cannot
+/// recover from that (the server drops non-finite updates and workers refuse non-finite
+/// gradients), so the run fails with this reason instead of handing out shards forever.
+struct UnusableParameters: Error, CustomStringConvertible {
+    let run: Int64
+    let version: UInt64
+    let finding: String
+    var description: String {
+        "run \(run): \(finding) at version \(version): the run diverged (lower optimizer.lr or add a warm-up)"
     }
 }

@@ -219,6 +219,15 @@ public struct ShardQueue {
         return counts
     }
 
+    /// The reason the most recently failed shard of `run` gave (nil when none failed).
+    public func lastFailure(run: Int64) throws -> String? {
+        let result = try connection.execute("""
+            SELECT error FROM shards WHERE run_id = $1 AND state = 'failed'
+             ORDER BY coalesce(completed_at, claimed_at) DESC NULLS LAST, id DESC LIMIT 1
+            """, [run])
+        return result.isEmpty ? nil : result.string(0, 0)
+    }
+
     /// The shard's row as a lease value, to explain a refused statement.
     func lease(shard: Int64) throws -> ShardLease {
         let row = try connection.execute("""

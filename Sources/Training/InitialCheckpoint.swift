@@ -46,6 +46,9 @@ public enum InitialCheckpoint {
         guard checkpoint.config == RunRecipe.modelPreset(config.model).config(classes: alphabet.count + 1) else {
             throw refuse("its layout differs from the \(config.model.rawValue) preset's (model)")
         }
+        guard checkpoint.parameters.allSatisfy(\.isFinite), checkpoint.buffers.allSatisfy(\.isFinite) else {
+            throw refuse("its parameters hold NaN or ∞: a run cannot learn from them")
+        }
         checkpoint.step = 0
         checkpoint.metrics = [:]
         return try checkpoint.encoded()

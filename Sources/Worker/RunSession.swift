@@ -130,12 +130,19 @@ enum WorkerError: Error, CustomStringConvertible {
     /// The parameter server refused this worker's token: fatal, retrying cannot help.
     case authenticationFailed(run: Int64, reason: String)
 
+    /// Whether the shard's attempt is spent (a failure that retrying the same shard repeats),
+    /// rather than the shard given back for free.
+    var spendsAnAttempt: Bool {
+        if case .nonFiniteGradient = self { return true }
+        return false
+    }
+
     var description: String {
         switch self {
         case let .arenaMismatch(run, local, server):
             return "run \(run): this worker's model has \(local) values but the parameter server has \(server)"
         case let .nonFiniteGradient(run):
-            return "run \(run): the gradient is not finite (NaN or ∞); the batch is skipped"
+            return "run \(run): the gradient is not finite (NaN or ∞): the parameters diverged (lower optimizer.lr) or the batch is broken"
         case let .noServer(run):
             return "run \(run): no parameter server address published yet"
         case let .authenticationFailed(run, reason):

@@ -63,6 +63,13 @@ public final class WorkerDaemon {
                 datasets[shard.run] = nil
                 _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
+            } catch let error as WorkerError where error.spendsAnAttempt {
+                // The run's parameters give NaN/∞ (it diverged): retrying on the same parameters
+                // fails the same way, so each try counts and the shard ends failed with the reason.
+                logger.error("shard \(shard.id): \(error); failing this attempt")
+                sessions[shard.run] = nil
+                _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
+                try await Task.sleep(nanoseconds: 1_000_000_000)
             } catch PSClientError.authenticationFailed(let reason) {
                 fatal = WorkerError.authenticationFailed(run: shard.run, reason: reason)
                 logger.critical("shard \(shard.id): \(fatal!); giving it back")

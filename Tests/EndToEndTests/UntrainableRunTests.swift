@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Testing
 import TestSupport
@@ -57,6 +58,44 @@ extension EndToEnd {
             #expect(try cluster.runState(huge) == "failed", "\(cluster.logs)")
             let error = try cluster.query("SELECT error FROM runs WHERE id = $1", [huge]).string(0, 0) ?? ""
             #expect(error.contains("run \(huge): validation.size") && error.contains("MiB"), "\(error)")
+            cluster.stopAll()
+        }
+
+        /// Parameters so large that every forward pass overflows (finite on disk, NaN in use):
+        /// workers used to claim and give back the run's shards forever with attempts at 0.
+        /// Now each failed try spends an attempt, the shards end failed, and the run (no shard
+        /// trained) fails with the reason instead of staying `running` or reading `completed`.
+        @Test func aRunWhoseParametersCannotBeUsedFailsVisibly() throws {
+            let cluster = try Cluster()
+            let model = CRNNModel(config: ModelPreset.tiny.config(classes: 11), seed: 5)
+            model.parameters["conv1.weight"].update(repeating: 3e38)
+            let file = cluster.directory + "/overflowing.crnn"
+            let digits = (0...9).map(String.init)
+            try Data(try model.checkpoint(preset: "tiny", charset: digits, imageHeight: 32, imageWidth: 64,
+                                          step: 0, metrics: [:]).encoded()).write(to: URL(fileURLWithPath: file))
+            let run = try cluster.submit(yaml: """
+                model: tiny
+                charset: digits
+                image: {height: 32, width: 64}
+                data: {synthetic: {samples_per_epoch: 32}}
+                batch_size: 16
+                shard_size: 16
+                max_attempts: 2
+                validation: {size: 16, every: 100}
+                init: {checkpoint: \(file)}
+                """)
+            try cluster.startCoordinator()
+            _ = try cluster.startWorker()
+            #expect(try waitUntil(timeout: 120) { try cluster.runState(run) == "failed" }, "\(cluster.logs)")
+            let error = try cluster.query("SELECT error FROM runs WHERE id = $1", [run]).string(0, 0) ?? ""
+            #expect(error.contains("all 2 shards failed after their maximum attempts")
+                    && error.contains("the gradient is not finite"), "\(error)")
+            // The shards spent their attempts with the worker's reason.
+            let shards = try cluster.query("""
+                SELECT count(*) FILTER (WHERE attempt > 0), count(*) FILTER (WHERE error LIKE '%not finite%')
+                  FROM shards WHERE run_id = $1
+                """, [run])
+            #expect(try shards.int(0, 0) == 2 && shards.int(0, 1) == 2, "\(cluster.logs)")
             cluster.stopAll()
         }
     }
