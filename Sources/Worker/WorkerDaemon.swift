@@ -163,9 +163,15 @@ public final class WorkerDaemon {
         }
     }
 
-    /// The session of `shard`'s run, connecting to its parameter server on first use.
+    /// The session of `shard`'s run, connecting to its parameter server on first use, and again
+    /// when the connection closed while this worker was idle (a restarted coordinator).
     private func session(for shard: ClaimedShard) async throws -> RunSession {
-        if let existing = sessions[shard.run] { return existing }
+        if let existing = sessions[shard.run] {
+            if existing.client.isConnected { return existing }
+            logger.info("run \(shard.run): the connection to the parameter server closed; reconnecting")
+            sessions[shard.run] = nil
+            await existing.close()
+        }
         guard let text = shard.psAddress, let address = ServerAddress(text) else {
             throw WorkerError.noServer(run: shard.run)
         }
