@@ -129,6 +129,10 @@ public final class PSClient: Sendable {
     /// Closes without a goodbye.
     public func close() async { try? await channel.close() }
 
+    /// False once the connection has closed (the server went away, or a request timed out):
+    /// every request would fail, so reconnect.
+    public var isConnected: Bool { channel.isActive }
+
     /// Sends a request and waits for its answer; `refused` and `error` become errors.
     private static func request(_ message: Message, on channel: any Channel, expecting: String,
                                 timeout: Double = PSClient.requestTimeout) async throws -> Message {
@@ -140,7 +144,11 @@ public final class PSClient: Sendable {
             channel.close(promise: nil)
         }
         answer.futureResult.whenComplete { _ in deadline.cancel() }
-        channel.writeAndFlush(ClientRequest(message: message, answer: answer), promise: nil)
+        // Once the channel has closed its pipeline is gone, so the request never reaches the
+        // handler that would fail it: only the write's own failure says the answer cannot come.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in answer.fail(PSClientError.connectionClosed) }
+        channel.writeAndFlush(ClientRequest(message: message, answer: answer), promise: written)
         switch try await answer.futureResult.get() {
         case .refused(let reason): throw PSClientError.refused(reason)
         case .error(let reason): throw PSClientError.server(reason)

@@ -67,7 +67,7 @@ public final class WorkerDaemon {
                 // The run's parameters give NaN/∞ (it diverged): retrying on the same parameters
                 // fails the same way, so each try counts and the shard ends failed with the reason.
                 logger.error("shard \(shard.id): \(error); failing this attempt")
-                sessions[shard.run] = nil
+                await sessions.removeValue(forKey: shard.run)?.close()
                 _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
             } catch PSClientError.authenticationFailed(let reason) {
@@ -76,7 +76,7 @@ public final class WorkerDaemon {
                 _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
             } catch {
                 logger.error("shard \(shard.id) of run \(shard.run): \(error); giving it back")
-                sessions[shard.run] = nil
+                await sessions.removeValue(forKey: shard.run)?.close()
                 _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
             }
@@ -170,9 +170,15 @@ public final class WorkerDaemon {
         }
     }
 
-    /// The session of `shard`'s run, connecting to its parameter server on first use.
+    /// The session of `shard`'s run, connecting to its parameter server on first use, and again
+    /// when the connection closed while this worker was idle (a restarted coordinator).
     private func session(for shard: ClaimedShard) async throws -> RunSession {
-        if let existing = sessions[shard.run] { return existing }
+        if let existing = sessions[shard.run] {
+            if existing.client.isConnected { return existing }
+            logger.info("run \(shard.run): the connection to the parameter server closed; reconnecting")
+            sessions[shard.run] = nil
+            await existing.close()
+        }
         guard let text = shard.psAddress, let address = ServerAddress(text) else {
             throw WorkerError.noServer(run: shard.run)
         }
