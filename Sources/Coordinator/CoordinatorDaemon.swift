@@ -15,6 +15,11 @@ public final class CoordinatorDaemon {
     var logger: Logger
     private var connection: PostgresConnection?
     private var trainers: [Int64: RunTrainer] = [:]
+    /// Runs whose advisory lock this coordinator holds on `connection` (RunOwnership); emptied
+    /// when the connection is replaced, since the locks went with the old session.
+    private var owned: Set<Int64> = []
+    /// Runs another coordinator holds, already logged (logged again once it lets go).
+    private var heldElsewhere: Set<Int64> = []
     private var fonts: FontSet?
     private let service: ParameterService
     private var stopRequested = false
@@ -78,6 +83,7 @@ public final class CoordinatorDaemon {
         let fresh = try PostgresConnection(url: settings.database.connectionURL(), applicationName: "crnn-coordinator")
         try Migrator(connection: fresh).migrate()
         connection = fresh
+        owned.removeAll()
         return fresh
     }
 
@@ -89,14 +95,42 @@ public final class CoordinatorDaemon {
             logger.info("shard \(shard.shard) of run \(shard.run): lease expired, now \(shard.state.rawValue) (attempt \(shard.attempt))")
         }
         let store = RunStore(connection: db)
+        let ownership = RunOwnership(connection: db)
+        // After a new connection: take back the runs being served, or stop serving those that
+        // another coordinator took while the database was away.
+        for run in trainers.keys.sorted() where !owned.contains(run) {
+            if try ownership.take(run: run) {
+                owned.insert(run)
+            } else {
+                logger.warning("run \(run): another coordinator took it while the database was away; no longer serving it")
+                drop(run)
+            }
+        }
         for (run, _) in try store.activeRuns() where trainers[run] == nil {
+            guard try take(run, ownership) else { continue }
             try store.publish(run: run, psAddress: address)
             adoptOrFail(run: run, store: store, db: db)
         }
         while trainers.count < settings.maximumRuns, let run = try store.startNextQueued(
             psAddress: address, actor: RunStore.defaultActor("crnn-coordinator")) {
+            // Another coordinator may have seen the run start and taken it first.
+            guard try take(run, ownership) else { continue }
             adoptOrFail(run: run, store: store, db: db)
         }
+    }
+
+    /// Takes `run`'s lock for this coordinator; false (logged once) when another holds it.
+    private func take(_ run: Int64, _ ownership: RunOwnership) throws -> Bool {
+        guard try ownership.take(run: run) else {
+            if heldElsewhere.insert(run).inserted {
+                let holder = (try? ownership.holder(run: run)).flatMap { $0 }.map { " (database session \($0))" } ?? ""
+                logger.info("run \(run) is trained by another coordinator\(holder); leaving it")
+            }
+            return false
+        }
+        heldElsewhere.remove(run)
+        owned.insert(run)
+        return true
     }
 
     /// Adopts a run, or fails it with the reason when it cannot be trained (an unsupported
@@ -109,6 +143,7 @@ public final class CoordinatorDaemon {
         } catch {
             logger.error("run \(run): cannot train it: \(error)")
             _ = try? store.apply(.fail(reason: "\(error)"), run: run, actor: RunStore.defaultActor("crnn-coordinator"))
+            release(run)
         }
     }
 
@@ -167,6 +202,9 @@ public final class CoordinatorDaemon {
     private func tend(_ trainer: RunTrainer, flushMetrics: Bool) throws {
         let db = try database()
         let run = trainer.run
+        // Writes for a run go only over the connection that holds its lock (a connection made
+        // since the last schedule has not taken it back yet: wait for the next tick).
+        guard owned.contains(run) else { return }
         let state = try RunStore(connection: db).state(run: run)
         if state.isFinal {
             logger.info("run \(run) is \(state.rawValue): no longer serving it")
@@ -231,5 +269,12 @@ public final class CoordinatorDaemon {
         service.remove(run: run)
         trainers[run]?.core.stop()
         trainers[run] = nil
+        release(run)
+    }
+
+    /// Lets another coordinator take `run` (no-op when this one does not hold it).
+    private func release(_ run: Int64) {
+        guard owned.remove(run) != nil, let connection, connection.isHealthy else { return }
+        try? RunOwnership(connection: connection).release(run: run)
     }
 }

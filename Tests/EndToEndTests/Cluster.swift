@@ -8,7 +8,10 @@ final class Cluster {
     let databaseURL: String
     let directory: String
     let token = "e2e-\(UInt64.random(in: 0...UInt64.max))"
-    private(set) var coordinator: ChildProcess?
+    /// Every coordinator started, oldest first.
+    private(set) var coordinators: [ChildProcess] = []
+    /// The newest coordinator.
+    var coordinator: ChildProcess? { coordinators.last }
     private(set) var workers: [ChildProcess] = []
     private var coordinatorStarts = 0
     private var workerStarts = 0
@@ -53,11 +56,12 @@ final class Cluster {
         return id
     }
 
-    func startCoordinator() throws {
+    /// Starts a coordinator (another one beside those running, when called again).
+    func startCoordinator(_ extra: [String] = []) throws {
         coordinatorStarts += 1
-        coordinator = try ChildProcess(
-            [BuiltProducts.path("crnn-coordinator"), "--listen", "127.0.0.1:0", "--threads", "1"],
-            environment: environment, logPath: "\(directory)/coordinator-\(coordinatorStarts).log")
+        coordinators.append(try ChildProcess(
+            [BuiltProducts.path("crnn-coordinator"), "--listen", "127.0.0.1:0", "--threads", "1"] + extra,
+            environment: environment, logPath: "\(directory)/coordinator-\(coordinatorStarts).log"))
     }
 
     /// Starts a worker; `overriding` replaces parts of the cluster's environment (a wrong token).
@@ -74,9 +78,9 @@ final class Cluster {
 
     func stopAll() {
         for worker in workers where worker.isRunning { worker.signal(SIGTERM) }
-        coordinator?.signal(SIGTERM)
+        for coordinator in coordinators where coordinator.isRunning { coordinator.signal(SIGTERM) }
         for worker in workers where worker.waitFor(seconds: 20) == nil { worker.signal(SIGKILL) }
-        if coordinator?.waitFor(seconds: 20) == nil { coordinator?.signal(SIGKILL) }
+        for coordinator in coordinators where coordinator.waitFor(seconds: 20) == nil { coordinator.signal(SIGKILL) }
     }
 
     // MARK: reading the database
