@@ -188,10 +188,10 @@ public final class WorkerDaemon {
         }
         let recipe = try RunRecipe(run: shard.run, config: config, characters: characters)
         if fonts == nil { fonts = try FontSet.load(fontDirectory: settings.fontDirectory) }
-        let client = try await connectWithBackoff(address, run: shard.run)
+        let (client, joined) = try await connectWithBackoff(address, run: shard.run)
         let session = try RunSession(recipe: recipe, fonts: fonts!, client: client, threads: settings.threads)
         sessions[shard.run] = session
-        logger.info("run \(shard.run): joined the parameter server at \(text) (\(config.model.rawValue), \(recipe.charset.classCount) classes, codec \(session.codec.name))")
+        logger.info("run \(shard.run): joined the parameter server at \(joined.host):\(joined.port) (\(config.model.rawValue), \(recipe.charset.classCount) classes, codec \(session.codec.name))")
         return session
     }
 
@@ -208,15 +208,18 @@ public final class WorkerDaemon {
 
     /// Connects to the run's parameter server, re-reading its address between attempts (a
     /// restarted coordinator publishes a new one).
-    private func connectWithBackoff(_ first: ServerAddress, run: Int64) async throws -> PSClient {
+    /// - Returns: the client and the address it reached (the run's address may have moved on
+    ///   while retrying: a restarted coordinator listens elsewhere).
+    private func connectWithBackoff(_ first: ServerAddress, run: Int64) async throws -> (PSClient, ServerAddress) {
         var address = first
         var delay: UInt64 = 500_000_000
         var attempt = 0
         while true {
             do {
-                return try await PSClient.connect(
+                let client = try await PSClient.connect(
                     host: address.host, port: address.port, token: settings.token,
                     clientName: logger[metadataKey: "worker"].map { "\($0)" } ?? "worker", runID: UInt64(run))
+                return (client, address)
             } catch let error as PSClientError {
                 throw error  // refused (wrong token, unknown run): retrying cannot help
             } catch {

@@ -62,6 +62,13 @@ extension EndToEnd {
             #expect(rescued >= 1, "the killed worker's shard went back to the queue")
             let resumed = cluster.coordinator?.log.contains("resuming from its checkpoint") ?? false
             #expect(resumed, "the restarted coordinator resumed from a checkpoint")
+            // Every surviving worker says it joined the restarted coordinator where it listens
+            // (the line used to show the address of the claim, the dead coordinator's).
+            let address = try cluster.query("SELECT ps_address FROM runs WHERE id = $1", [run]).string(0, 0) ?? "?"
+            for worker in cluster.workers where worker.isRunning {
+                let joins = worker.log.split(separator: "\n").filter { $0.contains("joined the parameter server at ") }
+                #expect(joins.last?.contains("joined the parameter server at \(address) ") == true, "\(joins)")
+            }
 
             let best = try cluster.query(
                 "SELECT max(value) FROM metrics WHERE run_id = $1 AND name = 'val_accuracy'", [run]).double(0, 0) ?? 0
