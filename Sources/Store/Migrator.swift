@@ -47,6 +47,14 @@ public struct Migrator {
     /// - Returns: the versions applied by this call (empty when already up to date).
     @discardableResult
     public func migrate() throws -> [Int] {
+        // Up to date: nothing to create. This is the only path that needs no DDL rights, which
+        // a least-privilege worker role (WorkerRole) does not have.
+        let exists = try connection.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if exists.string(0, 0) == "t" {
+            let newest = try currentVersion()
+            if newest > latestKnownVersion { throw Failure.schemaTooNew(database: newest, known: latestKnownVersion) }
+            if newest == latestKnownVersion { return [] }
+        }
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version    integer PRIMARY KEY,

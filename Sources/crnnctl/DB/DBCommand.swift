@@ -8,5 +8,5 @@ struct DBCommand: ParsableCommand {
             Without --db or DATABASE_URL, crnn-cluster uses a private PostgreSQL cluster under \
             $CRNN_HOME/pg (default ./.crnn/pg) that listens only on a Unix socket.
             """,
-        subcommands: [DBStart.self, DBStop.self, DBStatus.self, DBURL.self, DBPsql.self, DBMigrate.self])
+        subcommands: [DBStart.self, DBStop.self, DBStatus.self, DBURL.self, DBPsql.self, DBMigrate.self, DBWorkerRole.self])
 }
