@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "TextImages"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Engine", "Store", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Engine", "Store", "Training", "Wire", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
