@@ -166,9 +166,16 @@ public final class CoordinatorDaemon {
         let checkpoints = CheckpointStore(connection: db)
         if let latest = try? checkpoints.find(run: run, .latest) {
             resume = try Checkpoint.decode(try checkpoints.fetch(latest), source: "run \(run) checkpoint \(latest.id)")
-            logger.info("run \(run): resuming from its checkpoint at version \(latest.step)")
+            let state = resume?.training.map { "its optimizer state and \($0.samplesApplied) samples" }
+                ?? "fresh optimizer state (the checkpoint holds none)"
+            logger.info("run \(run): resuming from its checkpoint at version \(latest.step) with \(state)")
         }
-        let trainer = try RunTrainer(recipe: recipe, fonts: fonts!, threads: settings.threads, resumeFrom: resume)
+        let lastStep = try MetricsStore(connection: db).lastStep(run: run)
+        let trainer = try RunTrainer(recipe: recipe, fonts: fonts!, threads: settings.threads, resumeFrom: resume,
+                                     lastRecordedStep: lastStep)
+        if trainer.core.version > UInt64(max(0, resume?.step ?? 0)) {
+            logger.info("run \(run): steps up to \(lastStep ?? 0) were recorded past its checkpoint (updates lost with the previous coordinator); continuing at version \(trainer.core.version)")
+        }
         trainers[run] = trainer
         service.add(trainer, codec: try recipe.makeCodec())
         logger.info("run \(run): training \(config.model.rawValue) (\(trainer.core.parameterCount) parameters, \(recipe.charset.classCount) classes), \(trainer.validation.count) validation samples")

@@ -96,7 +96,7 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     public init(model: CRNNModel, optimizer: any Optimizer, schedule: LearningRateSchedule,
                 staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
-                clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0,
+                clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0, samplesApplied: Int = 0,
                 maxSamplesPerPush: Int = .max) {
         self.model = model
         self.optimizer = optimizer
@@ -108,6 +108,7 @@ public final class ParameterServerCore: @unchecked Sendable {
         self.samplesPerEpoch = max(1, samplesPerEpoch)
         self.maxSamplesPerPush = max(1, maxSamplesPerPush)
         currentVersion = version
+        applied = max(0, samplesApplied)
         wireLayout = Self.wireLayout(of: model)
         let count = model.parameters.count + model.buffers.count
         pending = PendingUpdate(sum: [Float](repeating: 0, count: count))
@@ -124,9 +125,9 @@ public final class ParameterServerCore: @unchecked Sendable {
     /// The tensor sizes of `model`'s wire arena (parameters, then running statistics).
     public static func wireLayout(of model: CRNNModel) -> [Int] { WireArena.layout(of: model) }
 
-    /// The parameter version: optimiser steps taken (plus the resumed checkpoint's).
+    /// The parameter version: optimiser steps taken, counted on from the version the run resumed at.
     public var version: UInt64 { queue.withLock { currentVersion } }
-    /// Samples of every applied push.
+    /// Samples of every applied push (plus the resumed checkpoint's).
     public var samplesApplied: Int { queue.withLock { applied } }
 
     /// The learning rate now, from the schedule and the samples applied so far.
@@ -394,6 +395,17 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     /// See `parameters(reuseRecent:encode:)`.
     static let reuseFactor = 4.0
+
+    /// Copies the parameters and running statistics into `copy` and returns the version and the
+    /// training state that belong to them (optimiser state and step count, samples applied):
+    /// everything a checkpoint needs to continue exactly from there.
+    public func snapshot(into copy: CRNNModel) -> (version: UInt64, training: TrainingState) {
+        withExclusiveModel { model, version in
+            copy.parameters.copy(from: model.parameters)
+            copy.buffers.copy(from: model.buffers)
+            return (version, optimizer.trainingState(samplesApplied: samplesApplied))
+        }
+    }
 
     /// Runs `body` with the model while no step is taken (validation, checkpoints).
     public func withExclusiveModel<T>(_ body: (CRNNModel, UInt64) throws -> T) rethrows -> T {

@@ -25,11 +25,19 @@ final class RunTrainer: @unchecked Sendable {
 
     var run: Int64 { recipe.run }
 
-    /// - Parameter resumeFrom: the latest stored checkpoint of this run, after a restart.
-    init(recipe: RunRecipe, fonts: FontSet, threads: Int, resumeFrom checkpoint: Checkpoint?) throws {
+    /// - Parameters:
+    ///   - resumeFrom: the latest stored checkpoint of this run, after a restart. With its
+    ///     training state (format version 2) the run continues exactly: optimiser state, step
+    ///     count and samples applied; without it (version 1, or `init`) they start afresh.
+    ///   - lastRecordedStep: the highest step of the run's stored metrics (nil: none yet).
+    /// - Throws: `UnusableParameters` for NaN or ∞ in the checkpoint, `TrainingStateMismatch`
+    ///   for training state of another optimiser or layout.
+    init(recipe: RunRecipe, fonts: FontSet, threads: Int, resumeFrom checkpoint: Checkpoint?,
+         lastRecordedStep: Int64? = nil) throws {
         self.recipe = recipe
         let model = recipe.makeModel(threads: threads)
-        var version: UInt64 = 0
+        let optimizer = recipe.makeOptimizer(layout: model.parameters.layout)
+        var samples = 0
         if let checkpoint {
             guard checkpoint.parameters.allSatisfy(\.isFinite), checkpoint.buffers.allSatisfy(\.isFinite) else {
                 throw UnusableParameters(run: recipe.run, version: UInt64(max(0, checkpoint.step)),
@@ -37,15 +45,19 @@ final class RunTrainer: @unchecked Sendable {
             }
             model.parameters.load(checkpoint.parameters)
             model.buffers.load(checkpoint.buffers)
-            version = UInt64(max(0, checkpoint.step))
+            if let training = checkpoint.training {
+                try optimizer.restore(training)
+                samples = training.samplesApplied
+            }
         }
+        let version = Self.resumedVersion(checkpointStep: checkpoint?.step ?? 0, lastRecordedStep: lastRecordedStep)
         core = ParameterServerCore(
-            model: model, optimizer: recipe.makeOptimizer(layout: model.parameters.layout),
+            model: model, optimizer: optimizer,
             schedule: recipe.schedule,
             staleness: StalenessRule(bound: recipe.config.staleness.bound,
                                      policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
             mode: Self.updateMode(recipe.config.sync),
-            samplesPerEpoch: recipe.config.samplesPerEpoch, version: version,
+            samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
             maxSamplesPerPush: recipe.config.batchSize)
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
@@ -59,6 +71,17 @@ final class RunTrainer: @unchecked Sendable {
         lastValidatedVersion = version
         lastDrainedVersion = version
         rawPushBytes = 4 * core.wireCount
+    }
+
+    /// The version a run continues at: its checkpoint's step, unless steps past it were recorded
+    /// (updates a coordinator made after its last checkpoint and lost when it died): then one past
+    /// the last recorded step, so that a version names one set of parameters and the metric
+    /// steps never go back. The parameters, optimiser state and schedule are the checkpoint's
+    /// either way; the lost updates leave a gap in the steps, not a second history.
+    static func resumedVersion(checkpointStep: Int, lastRecordedStep: Int64?) -> UInt64 {
+        let restored = UInt64(max(0, checkpointStep))
+        guard let last = lastRecordedStep, last >= 0, UInt64(last) > restored else { return restored }
+        return UInt64(last) + 1
     }
 
     static func updateMode(_ sync: RunConfig.Sync) -> UpdateMode {
@@ -93,13 +116,10 @@ final class RunTrainer: @unchecked Sendable {
     }
 
     /// Evaluates a snapshot of the parameters (pushes keep flowing meanwhile) and returns the
-    /// metrics plus the checkpoint file of that snapshot.
+    /// metrics plus the checkpoint file of that snapshot, with the training state that resumes
+    /// the run exactly from it.
     func validate() throws -> (version: UInt64, result: ValidationResult, checkpoint: [UInt8]) {
-        let version = core.withExclusiveModel { model, version in
-            evalModel.parameters.copy(from: model.parameters)
-            evalModel.buffers.copy(from: model.buffers)
-            return version
-        }
+        let (version, training) = core.snapshot(into: evalModel)
         guard evalModel.parameters.buffer.allSatisfy(\.isFinite), evalModel.buffers.buffer.allSatisfy(\.isFinite) else {
             throw UnusableParameters(run: run, version: version, finding: "the parameters hold NaN or ∞")
         }
@@ -113,7 +133,7 @@ final class RunTrainer: @unchecked Sendable {
         let file = try evalModel.checkpoint(
             preset: recipe.config.model.rawValue, charset: recipe.charset.characters,
             imageHeight: recipe.config.image.height, imageWidth: recipe.config.image.width,
-            step: Int(version), metrics: metrics).encoded()
+            step: Int(version), metrics: metrics, training: training).encoded()
         lastValidatedVersion = version
         return (version, result, file)
     }

@@ -2,14 +2,23 @@
 //
 //   offset  size  field
 //   0       8     magic "CRNNCKPT"
-//   8       4     format version, UInt32 little-endian (currently 1)
+//   8       4     format version, UInt32 little-endian: 1 (a model) or 2 (a model and its
+//                 training state)
 //   12      4     header length H, UInt32 little-endian
 //   16      H     header, UTF-8 JSON (`CheckpointHeader`): model config and preset name, charset,
 //                 direction, image size, step, metrics, tensor table (name, shape, byte offset
-//                 into the uncompressed payload), payload sizes
+//                 into the uncompressed payload), payload sizes; version 2 adds `training`: the
+//                 optimiser, its step count, the samples applied and its state table (name,
+//                 shape [P], byte offset), every state arena the parameters' size
 //   16+H    P     payload: one zstd frame holding every tensor as float32 little-endian, back
-//                 to back: the parameters in layout order, then the BN running statistics
+//                 to back: the parameters in layout order, then the BN running statistics, then
+//                 (version 2) the optimiser's state arenas in its state order
 //   16+H+P  8     checksum: FNV-1a 64 of bytes 0 ..< 16+H+P, UInt64 little-endian
+//
+// A checkpoint without training state is written as version 1, byte for byte what builds that
+// only know version 1 write and read: models for users stay readable by those builds, and a
+// third of the size with Adam. The coordinator's checkpoints carry the state (version 2), so
+// that a restarted coordinator continues a run exactly where its checkpoint left it.
 //
 // FNV-1a rather than zstd's own frame checksum because it also covers the header, and rather
 // than a cryptographic hash because it guards against truncation and bit rot, not attackers.
@@ -37,13 +46,18 @@ public struct CheckpointHeader: Codable, Sendable, Equatable {
     public var step: Int
     public var metrics: [String: Double]
     public var tensors: [CheckpointTensor]
+    /// Version 2 only, and optional there: the optimiser state that follows the tensors.
+    public var training: CheckpointTraining?
     public var payloadBytes: Int, compressedBytes: Int
 }
 
 /// A model's state as stored: the header plus the parameter and buffer values.
 public struct Checkpoint: Sendable, Equatable {
     public static let magic = Array("CRNNCKPT".utf8)
-    public static let formatVersion: UInt32 = 1
+    /// The newest format version: what a checkpoint with training state is written as.
+    public static let formatVersion: UInt32 = 2
+    /// What a checkpoint without training state is written as (see the format above).
+    public static let modelFormatVersion: UInt32 = 1
 
     public var preset: String?
     public var config: ModelConfig
@@ -56,14 +70,21 @@ public struct Checkpoint: Sendable, Equatable {
     public var parameters: [Float]
     /// Values in `config.bufferShapes` order.
     public var buffers: [Float]
+    /// The optimiser state and progress to continue training from; nil for a model alone (a
+    /// version 1 file, or one for users: `InitialCheckpoint` and `fetch --model-only` drop it).
+    public var training: TrainingState?
 
     public init(preset: String?, config: ModelConfig, charset: [String], direction: TextDirection,
                 imageHeight: Int, imageWidth: Int, step: Int, metrics: [String: Double],
-                parameters: [Float], buffers: [Float]) {
+                parameters: [Float], buffers: [Float], training: TrainingState? = nil) {
         self.preset = preset; self.config = config; self.charset = charset
         self.direction = direction; self.imageHeight = imageHeight; self.imageWidth = imageWidth
         self.step = step; self.metrics = metrics; self.parameters = parameters; self.buffers = buffers
+        self.training = training
     }
+
+    /// The format version `encoded()` writes these contents as.
+    public var encodedVersion: UInt32 { training == nil ? Self.modelFormatVersion : Self.formatVersion }
 
     /// The tensor table for `config`: parameters then buffers, with byte offsets.
     static func tensorTable(_ config: ModelConfig) -> [CheckpointTensor] {
@@ -77,13 +98,18 @@ public struct Checkpoint: Sendable, Equatable {
     /// The file's bytes.
     /// - Throws: `CheckpointError.compression` if zstd fails (out of memory).
     public func encoded(level: Int32 = 3) throws -> [UInt8] {
-        precondition(parameters.count == ArenaLayout(config.parameterShapes).count
-                     && buffers.count == ArenaLayout(config.bufferShapes).count,
+        let parameterCount = ArenaLayout(config.parameterShapes).count
+        precondition(parameters.count == parameterCount && buffers.count == ArenaLayout(config.bufferShapes).count,
                      "Checkpoint: value counts do not match the config")
-        let raw = (parameters + buffers).withUnsafeBytes { Array($0) }
-        var compressed = [UInt8](repeating: 0, count: ZSTD_compressBound(raw.count))
+        precondition(training.map { t in t.state.count == t.optimizer.stateNames.count
+                                        && t.state.allSatisfy { $0.count == parameterCount } } ?? true,
+                     "Checkpoint: optimizer state does not match the parameters")
+        var values = parameters + buffers
+        for arena in training?.state ?? [] { values += arena }
+        let payloadBytes = 4 * values.count
+        var compressed = [UInt8](repeating: 0, count: ZSTD_compressBound(payloadBytes))
         let size = compressed.withUnsafeMutableBytes { dst in
-            raw.withUnsafeBytes { src in
+            values.withUnsafeBytes { src in
                 ZSTD_compress(dst.baseAddress, dst.count, src.baseAddress, src.count, level)
             }
         }
@@ -94,13 +120,15 @@ public struct Checkpoint: Sendable, Equatable {
         let header = CheckpointHeader(
             preset: preset, config: config, charset: charset, direction: direction,
             imageHeight: imageHeight, imageWidth: imageWidth, step: step, metrics: metrics,
-            tensors: Self.tensorTable(config), payloadBytes: raw.count, compressedBytes: size)
+            tensors: Self.tensorTable(config),
+            training: training.map { CheckpointTraining($0, stateAfter: 4 * (parameters.count + buffers.count)) },
+            payloadBytes: payloadBytes, compressedBytes: size)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = try encoder.encode(header)
         var bytes = Self.magic
         bytes.reserveCapacity(24 + json.count + size)
-        appendLittleEndian(&bytes, Self.formatVersion)
+        appendLittleEndian(&bytes, encodedVersion)
         appendLittleEndian(&bytes, UInt32(json.count))
         bytes += json
         bytes += compressed

@@ -20,7 +20,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .truncated(source, reason): return "\(source): checkpoint is truncated: \(reason)"
         case let .badMagic(source): return "\(source): not a CRNN checkpoint (missing the CRNNCKPT magic bytes)"
         case let .unsupportedVersion(source, found, supported):
-            return "\(source): checkpoint format version \(found) is not supported (this build reads version \(supported))"
+            return "\(source): checkpoint format version \(found) is not supported (this build reads versions 1 to \(supported))"
         case let .checksumMismatch(source):
             return "\(source): checkpoint is corrupted (checksum mismatch)"
         case let .invalidHeader(source, reason): return "\(source): invalid checkpoint header: \(reason)"
@@ -42,7 +42,7 @@ extension Checkpoint {
         }
         guard Array(bytes.prefix(magic.count)) == magic else { throw CheckpointError.badMagic(source: source) }
         let version = readUInt32(bytes, at: magic.count)
-        guard version == formatVersion else {
+        guard (modelFormatVersion...formatVersion).contains(version) else {
             throw CheckpointError.unsupportedVersion(source: source, found: version, supported: formatVersion)
         }
         let headerLength = Int(readUInt32(bytes, at: magic.count + 4))
@@ -68,14 +68,16 @@ extension Checkpoint {
             throw CheckpointError.corruptPayload(source: source, reason: "\(bytes.count - end - 8) unexpected bytes after the checksum")
         }
         try verifyChecksum(bytes, end: end, source: source)
-        try validate(header, source: source)
+        try validate(header, version: version, source: source)
         let values = try decompress(bytes[payloadStart..<end], bytes: header.payloadBytes, source: source)
         let split = ArenaLayout(header.config.parameterShapes).count
+        let state = split + ArenaLayout(header.config.bufferShapes).count
         return Checkpoint(
             preset: header.preset, config: header.config, charset: header.charset,
             direction: header.direction, imageHeight: header.imageHeight, imageWidth: header.imageWidth,
             step: header.step, metrics: header.metrics,
-            parameters: Array(values[..<split]), buffers: Array(values[split...]))
+            parameters: Array(values[..<split]), buffers: Array(values[split..<state]),
+            training: header.training?.restored(from: values[state...]))
     }
 
     static func verifyChecksum(_ bytes: [UInt8], end: Int, source: String) throws {
@@ -85,9 +87,10 @@ extension Checkpoint {
         guard fnv1a64(bytes[0..<end]) == stored else { throw CheckpointError.checksumMismatch(source: source) }
     }
 
-    /// The header must stay within `CheckpointLimits` and describe exactly the tensors its own
-    /// config implies; checked before anything is allocated for it.
-    static func validate(_ h: CheckpointHeader, source: String) throws {
+    /// The header must stay within `CheckpointLimits` and describe exactly the tensors (and, in
+    /// version 2, the optimiser state) its own config implies; checked before anything is
+    /// allocated for it.
+    static func validate(_ h: CheckpointHeader, version: UInt32, source: String) throws {
         if let violation = CheckpointLimits.violation(h) {
             throw CheckpointError.invalidHeader(source: source, reason: violation)
         }
@@ -101,7 +104,17 @@ extension Checkpoint {
                 reason: odd.map { "unknown tensor \($0) for this config" }
                     ?? "tensor table does not match the config (\(h.tensors.count) tensors, expected \(expected.count))")
         }
-        let floats = ArenaLayout(c.parameterShapes).count + ArenaLayout(c.bufferShapes).count
+        let parameters = ArenaLayout(c.parameterShapes).count
+        var floats = parameters + ArenaLayout(c.bufferShapes).count
+        if let training = h.training {
+            guard version >= formatVersion else {
+                throw CheckpointError.invalidHeader(source: source, reason: "training: a version \(version) checkpoint holds no training state")
+            }
+            if let violation = training.violation(parameters: parameters, tensorBytes: 4 * floats) {
+                throw CheckpointError.invalidHeader(source: source, reason: violation)
+            }
+            floats += training.state.count * parameters
+        }
         guard h.payloadBytes == 4 * floats else {
             throw CheckpointError.invalidHeader(source: source, reason: "payloadBytes \(h.payloadBytes), expected \(4 * floats)")
         }
@@ -133,12 +146,13 @@ func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
 }
 
 extension CRNNModel {
-    /// The model's parameters and running statistics as a checkpoint.
+    /// The model's parameters and running statistics as a checkpoint, with `training` (the
+    /// optimiser's state) when training is to continue from it.
     public func checkpoint(preset: String?, charset: [String], imageHeight: Int, imageWidth: Int,
-                           step: Int, metrics: [String: Double] = [:]) -> Checkpoint {
+                           step: Int, metrics: [String: Double] = [:], training: TrainingState? = nil) -> Checkpoint {
         Checkpoint(preset: preset, config: config, charset: charset, direction: direction,
                    imageHeight: imageHeight, imageWidth: imageWidth, step: step, metrics: metrics,
-                   parameters: parameters.values, buffers: buffers.values)
+                   parameters: parameters.values, buffers: buffers.values, training: training)
     }
 
     /// A model holding a checkpoint's parameters and running statistics.

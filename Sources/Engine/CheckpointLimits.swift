@@ -4,7 +4,9 @@
 // every product checked for overflow, before anything is allocated for it.
 
 /// The bounds `Checkpoint.decode` holds a header to, far above every preset (the largest, `seed`
-/// and `paper` with the 28,620-character `full` charset, has about 23 million values).
+/// and `paper` with the 28,620-character `full` charset, has about 23 million values). The
+/// optimiser state of a version 2 file adds at most two arenas of exactly the parameters' count
+/// (`CheckpointTraining.violation`).
 public enum CheckpointLimits {
     /// Output channels of one convolution (presets: at most 512).
     public static let maxChannels = 4096

@@ -6,6 +6,8 @@ import Foundation
 
 /// An optimiser that updates a parameter arena from a gradient arena.
 public protocol Optimizer: AnyObject {
+    /// Which optimiser this is (the name a checkpoint stores its state under).
+    var kind: OptimizerKind { get }
     /// State arenas in a fixed order (e.g. Adam: exp_avg, exp_avg_sq), same layout as the parameters.
     var state: [ParameterArena] { get }
     /// Steps taken so far (Adam's bias correction depends on it).
@@ -30,6 +32,7 @@ public final class SGD: Optimizer {
     public let momentumBuffer: ParameterArena
     public var stepCount = 0
     public var state: [ParameterArena] { [momentumBuffer] }
+    public var kind: OptimizerKind { .sgd }
 
     public init(layout: ArenaLayout, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         self.momentum = momentum; self.weightDecay = weightDecay; self.nesterov = nesterov
@@ -59,6 +62,7 @@ public final class Adam: Optimizer {
     public let expAvg: ParameterArena, expAvgSq: ParameterArena
     public var stepCount = 0
     public var state: [ParameterArena] { [expAvg, expAvgSq] }
+    public var kind: OptimizerKind { .adam }
 
     public init(layout: ArenaLayout, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0) {
@@ -91,6 +95,7 @@ public final class Adadelta: Optimizer {
     public let squareAvg: ParameterArena, accDelta: ParameterArena
     public var stepCount = 0
     public var state: [ParameterArena] { [squareAvg, accDelta] }
+    public var kind: OptimizerKind { .adadelta }
 
     public init(layout: ArenaLayout, rho: Float = 0.9, eps: Float = 1e-6, weightDecay: Float = 0) {
         self.rho = rho; self.eps = eps; self.weightDecay = weightDecay

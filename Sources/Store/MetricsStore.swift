@@ -54,6 +54,15 @@ public struct MetricsStore {
         ])
     }
 
+    /// The highest step of a run's metrics. Read once when a coordinator takes a run over, so a
+    /// scan of the run's index range is cheap enough; no index on (run_id, step) for it.
+    static let selectLastStep = "SELECT max(step) FROM metrics WHERE run_id = $1"
+
+    /// The highest step recorded for `run` (by the coordinator or a worker), nil when none is.
+    public func lastStep(run: Int64) throws -> Int64? {
+        try connection.execute(Self.selectLastStep, [run]).int(0, 0).map(Int64.init)
+    }
+
     public struct Point: Equatable, Sendable {
         public let step: Int64
         public let time: String

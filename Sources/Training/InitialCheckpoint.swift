@@ -14,8 +14,8 @@ public enum InitialCheckpoint {
     }
 
     /// Checks checkpoint `bytes` (from `source`, for messages) against `config` and returns the
-    /// bytes to store: the same model at step 0 with no metrics (the new run's schedule, samples
-    /// and validation start afresh).
+    /// bytes to store: the same model at step 0 with no metrics and no training state (the new
+    /// run's optimiser moments, schedule, samples and validation start afresh), a version 1 file.
     /// - Parameter characters: the run's alphabet (nil: the config's charset preset).
     /// - Throws: `CheckpointError` for a damaged file, `Mismatch` for one that does not fit.
     public static func prepare(_ bytes: [UInt8], source: String, config: RunConfig,
@@ -51,6 +51,7 @@ public enum InitialCheckpoint {
         }
         checkpoint.step = 0
         checkpoint.metrics = [:]
+        checkpoint.training = nil
         return try checkpoint.encoded()
     }
 }

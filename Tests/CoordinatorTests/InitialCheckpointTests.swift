@@ -67,6 +67,20 @@ import Training
         #expect(fresh != expected, "a model from the run's own seed differs (the test can fail)")
     }
 
+    @Test func aNewRunStartsWithFreshOptimizerState() throws {
+        let (source, _, _) = try Self.trainedSource()
+        let adam = Adam(layout: source.parameters.layout)
+        adam.stepCount = 3
+        adam.expAvg.buffer.update(repeating: 0.5)
+        let file = try source.checkpoint(preset: "tiny", charset: Self.digits, imageHeight: 32, imageWidth: 64, step: 3,
+                                         training: adam.trainingState(samplesApplied: 24)).encoded()
+        #expect(file[8] == 2)
+        let prepared = try InitialCheckpoint.prepare(file, source: "source.crnn", config: try Self.config())
+        #expect(prepared[8] == 1, "stored as a model alone")
+        let decoded = try Checkpoint.decode(prepared, source: "prepared")
+        #expect(decoded.training == nil && decoded.parameters == source.parameters.values)
+    }
+
     @Test func aCheckpointThatDoesNotFitIsRefusedNamingWhy() throws {
         let (source, _, _) = try Self.trainedSource()
         let file = try source.checkpoint(preset: "tiny", charset: Self.digits, imageHeight: 32, imageWidth: 64, step: 3).encoded()

@@ -73,10 +73,10 @@ import Testing
         wrongMagic[0] = UInt8(ascii: "X")
         #expect(decodeError(wrongMagic).map(kind) == "badMagic")
         #expect(decodeError(Array("PK\u{3}\u{4}hello".utf8)).map(kind) == "badMagic")
-        bytes[8] = 2
+        bytes[8] = 3
         let error = decodeError(bytes)
-        #expect(error as? CheckpointError == .unsupportedVersion(source: "x.crnn", found: 2, supported: 1))
-        #expect("\(error!)".contains("version 2"))
+        #expect(error as? CheckpointError == .unsupportedVersion(source: "x.crnn", found: 3, supported: 2))
+        #expect("\(error!)".contains("version 3"))
     }
 
     @Test func missingFileIsAnIOError() {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
+import Engine
 import Foundation
 import Store
 
@@ -7,7 +8,14 @@ struct CheckpointsFetch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Write a checkpoint to a file, byte for byte, after verifying its SHA-256.",
-        discussion: "Example: crnnctl checkpoints fetch 7 --best -o vertical.crnn")
+        discussion: """
+            A run's checkpoints hold the optimizer state the coordinator resumes from (format \
+            version 2); predict and eval read them as they are. --model-only writes the model \
+            alone: a version 1 file, a third of the size with Adam, readable by older builds \
+            (how the files in models/ are made).
+
+            Example: crnnctl checkpoints fetch 7 --best -o vertical.crnn
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var target: RunArgument
@@ -24,6 +32,9 @@ struct CheckpointsFetch: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write it.", valueName: "file"))
     var output: String
 
+    @Flag(help: "Write the model without the optimizer state (a version 1 file).")
+    var modelOnly = false
+
     func validate() throws {
         let chosen = [best, latest, step != nil].filter { $0 }.count
         guard chosen == 1 else {
@@ -37,7 +48,12 @@ struct CheckpointsFetch: ParsableCommand {
         let store = CheckpointStore(connection: try database.connect(applicationName: "crnnctl"))
         let selector: CheckpointStore.Selector = best ? .best : latest ? .latest : .step(step ?? 0)
         let record = try store.find(run: target.id, selector)
-        let bytes = try store.fetch(record)
+        var bytes = try store.fetch(record)
+        if modelOnly {
+            var checkpoint = try Checkpoint.decode(bytes, source: "checkpoint \(record.id) of run \(target.id)")
+            checkpoint.training = nil
+            bytes = try checkpoint.encoded()
+        }
         // Write beside the target and rename, so an interrupted fetch never leaves half a file under its name.
         let destination = URL(fileURLWithPath: output)
         let temporary = destination.deletingLastPathComponent()
@@ -54,6 +70,6 @@ struct CheckpointsFetch: ParsableCommand {
             throw ValidationError("cannot write \(output): \(error.localizedDescription)")
         }
         print("wrote \(output): checkpoint \(record.id) of run \(target.id), step \(record.step), "
-            + "\(bytes.count) bytes, sha256 \(record.sha256) (verified)")
+            + "\(bytes.count) bytes\(modelOnly ? " (the model only)" : ""), sha256 \(record.sha256) (verified)")
     }
 }
