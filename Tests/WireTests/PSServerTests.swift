@@ -59,7 +59,10 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { $0.pipeline.addHandler(peer) }
             .connect(host: "127.0.0.1", port: port).get()
-        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(60)) {
+        // The guard runs on the event loop: it counts as a timeout only when the server has not
+        // closed by then, even if this task resumes late (a busy test process's thread pool).
+        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(300)) {
+            guard channel.isActive else { return }
             peer.timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
@@ -224,6 +227,7 @@ private enum RawAuthenticatedPeer {
             }
         let guardFired = NIOLockedValueBox(false)
         let guardTask = channel.channel.eventLoop.scheduleTask(in: limit) { [channel = channel.channel] in
+            guard channel.isActive else { return }  // closed by the server in time
             guardFired.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
