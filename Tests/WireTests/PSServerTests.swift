@@ -226,12 +226,10 @@ private enum RawAuthenticatedPeer {
                 }
             }
         let guardFired = NIOLockedValueBox(false)
-        let guardTask = channel.channel.eventLoop.scheduleTask(in: limit) { [channel = channel.channel] in
-            guard channel.isActive else { return }  // closed by the server in time
-            guardFired.withLockedValue { $0 = true }
-            channel.close(promise: nil)
-        }
-        defer { guardTask.cancel() }
+        // Started once `bytes` are written (the handshake before may be slow in a busy suite),
+        // on the event loop: it fires only if the server has not closed by then.
+        let guardTask = NIOLockedValueBox<Scheduled<Void>?>(nil)
+        defer { guardTask.withLockedValue { $0?.cancel() } }
         try await channel.executeThenClose { inbound, outbound in
             var replies = FrameReader(inbound: inbound.makeAsyncIterator())
             let name = "raw-peer"
@@ -241,6 +239,14 @@ private enum RawAuthenticatedPeer {
             try await outbound.write(try FrameTests.wireBytes(.auth(mac: mac)))
             guard case .welcome = try await replies.next() else { throw PSClientError.connectionClosed }
             try await outbound.write(ByteBuffer(bytes: bytes))
+            let raw = channel.channel
+            guardTask.withLockedValue {
+                $0 = raw.eventLoop.scheduleTask(in: limit) {
+                    guard raw.isActive else { return }  // closed by the server in time
+                    guardFired.withLockedValue { $0 = true }
+                    raw.close(promise: nil)
+                }
+            }
             do {
                 while try await replies.next() != nil {}
             } catch {
