@@ -2,54 +2,24 @@ import NIOCore
 
 /// Cuts the byte stream into `Frame`s, validating magic, version, type, flags and length
 /// before buffering a payload. Any violation throws a `WireError`; the channel then closes.
-/// With a read timeout, a frame must arrive whole within it of its first byte.
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
     private let limits: FrameLimits
-    private let deadline: FrameReadDeadline?
 
-    /// - Parameters:
-    ///   - limits: the connection's payload limits.
-    ///   - readTimeout: how long one frame may take from its first byte to its last; nil for no limit.
-    public init(limits: FrameLimits, readTimeout: TimeAmount? = nil) {
-        self.limits = limits
-        deadline = readTimeout.map(FrameReadDeadline.init(timeout:))
-    }
+    public init(limits: FrameLimits) { self.limits = limits }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let parsed: Frame?
-        do {
-            parsed = try Self.parse(&buffer, limits: limits)
-        } catch {
-            deadline?.disarm()
-            throw error
-        }
-        guard let frame = parsed else {
-            deadline?.waiting(buffered: buffer.readableBytes, frameSize: Self.frameSize(in: buffer), context: context)
-            return .needMoreData
-        }
-        deadline?.disarm()
+        guard let frame = try Self.parse(&buffer, limits: limits) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
 
-    public mutating func decoderRemoved(context: ChannelHandlerContext) {
-        deadline?.disarm()
-    }
-
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        deadline?.disarm()
         while let frame = try Self.parse(&buffer, limits: limits) {
             context.fireChannelRead(Self.wrapInboundOut(frame))
         }
         if buffer.readableBytes > 0 { throw WireError.truncatedFrame(bufferedBytes: buffer.readableBytes) }
         return .needMoreData
-    }
-
-    /// Header and payload bytes of the frame starting at the reader index, once its header has arrived.
-    static func frameSize(in buffer: ByteBuffer) -> Int? {
-        buffer.getInteger(at: buffer.readerIndex + 7, endianness: .big, as: UInt32.self)
-            .map { FrameFormat.headerSize + Int($0) }
     }
 
     /// Reads one frame if it is complete; nil when more bytes are needed.
