@@ -116,7 +116,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
             name: "WireTests",
-            dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: ["Wire", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
             name: "crnnctlTests",
             dependencies: ["Store", "TestSupport", "Engine", "TextImages", "CPNG", "CTurboJPEG"]),

@@ -77,6 +77,8 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
     case frameTooLarge(type: MessageType, length: Int, limit: Int)
     case bulkBeforeAuthentication(MessageType)
     case truncatedFrame(bufferedBytes: Int)
+    /// A frame did not arrive whole within the read timeout (time spent waiting for the peer).
+    case frameReadTimeout(seconds: Double, received: Int, frameSize: Int?)
     case malformed(type: MessageType, why: String)
 
     public var description: String {
@@ -91,6 +93,10 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
             return "\(type) frame of \(length) bytes exceeds the limit of \(limit)"
         case .bulkBeforeAuthentication(let type): return "\(type) frame before authentication"
         case .truncatedFrame(let n): return "connection closed inside a frame (\(n) bytes buffered)"
+        case .frameReadTimeout(let seconds, let received, let frameSize):
+            let limit = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
+            let of = frameSize.map { " of \($0)" } ?? ""
+            return "frame not received within \(limit) s of waiting for it (\(received)\(of) bytes arrived)"
         case .malformed(let type, let why): return "malformed \(type) message: \(why)"
         }
     }

@@ -2,14 +2,26 @@ import NIOCore
 
 /// Cuts the byte stream into `Frame`s, validating magic, version, type, flags and length
 /// before buffering a payload. Any violation throws a `WireError`; the channel then closes.
+/// With a `FrameReadDeadline`, tells it where each frame begins and ends.
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
     private let limits: FrameLimits
+    private let deadline: FrameReadDeadline?
 
-    public init(limits: FrameLimits) { self.limits = limits }
+    /// - Parameters:
+    ///   - limits: the connection's payload limits.
+    ///   - deadline: the connection's frame read deadline (first in its pipeline); nil for none.
+    public init(limits: FrameLimits, deadline: FrameReadDeadline? = nil) {
+        self.limits = limits
+        self.deadline = deadline
+    }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.parse(&buffer, limits: limits) else { return .needMoreData }
+        guard let frame = try Self.parse(&buffer, limits: limits) else {
+            deadline?.waiting(buffered: buffer.readableBytes, frameSize: Self.frameSize(in: buffer))
+            return .needMoreData
+        }
+        deadline?.frameCompleted()
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
@@ -20,6 +32,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
         }
         if buffer.readableBytes > 0 { throw WireError.truncatedFrame(bufferedBytes: buffer.readableBytes) }
         return .needMoreData
+    }
+
+    /// Header and payload bytes of the frame starting at the reader index, once its header has arrived.
+    static func frameSize(in buffer: ByteBuffer) -> Int? {
+        guard buffer.readableBytes >= FrameFormat.headerSize else { return nil }
+        return buffer.getInteger(at: buffer.readerIndex + 7, endianness: .big, as: UInt32.self)
+            .map { FrameFormat.headerSize + Int($0) }
     }
 
     /// Reads one frame if it is complete; nil when more bytes are needed.

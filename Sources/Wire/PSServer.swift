@@ -27,6 +27,12 @@ public struct PSServerConfiguration: Sendable {
     public var maximumPayload: Int = FrameFormat.defaultMaximumPayload
     /// A client that has not authenticated within this time is disconnected.
     public var handshakeTimeout: TimeAmount = .seconds(10)
+    /// A frame must arrive whole within this much time spent waiting for the peer (time while
+    /// the server itself is busy does not count), or the connection is closed. The default lets
+    /// a full 256 MiB frame through at about 2.1 MiB/s; a slower link could not pull the largest
+    /// model within the client's request timeout (120 s) either. Silence between frames is not
+    /// limited: a worker may compute for minutes between pushes.
+    public var frameReadTimeout: TimeAmount = .seconds(120)
 
     public init(token: SharedToken, host: String = "127.0.0.1", port: Int = 7070) {
         self.token = token
@@ -56,7 +62,7 @@ public final class PSServer: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "crnn.ps.server")
     ) async throws -> PSServer {
-        let maximumPayload = configuration.maximumPayload
+        let maximumPayload = configuration.maximumPayload, frameReadTimeout = configuration.frameReadTimeout
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -64,7 +70,7 @@ public final class PSServer: Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let limits = FrameLimits(maximumPayload: maximumPayload)
-                    try addProtocolHandlers(to: channel, limits: limits)
+                    try addProtocolHandlers(to: channel, limits: limits, frameReadTimeout: frameReadTimeout)
                     let connection: Connection = (
                         try NIOAsyncChannel<Message, Message>(wrappingChannelSynchronously: channel), limits)
                     return connection
@@ -176,9 +182,13 @@ public final class PSServer: Sendable {
 }
 
 /// Installs the framing and message handlers on a new channel (server or client side).
-func addProtocolHandlers(to channel: any Channel, limits: FrameLimits) throws {
+/// - Parameter frameReadTimeout: the time one frame may spend arriving (`FrameReadDeadline`);
+///   nil for no limit (the client, whose requests have their own timeout).
+func addProtocolHandlers(to channel: any Channel, limits: FrameLimits, frameReadTimeout: TimeAmount? = nil) throws {
     let sync = channel.pipeline.syncOperations
-    try sync.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
+    let deadline = frameReadTimeout.map(FrameReadDeadline.init(timeout:))
+    if let deadline { try sync.addHandler(deadline) }
+    try sync.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits, deadline: deadline)))
     try sync.addHandler(MessageToByteHandler(FrameEncoder()))
     try sync.addHandler(MessageCodecHandler())
 }

@@ -16,7 +16,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
             after a restart), serves their parameters and applies workers' gradients as they \
             arrive, validates every N updates, stores checkpoints and metrics in PostgreSQL, and \
             completes a run when every shard is done. Listens on 127.0.0.1 unless --listen says \
-            otherwise; workers authenticate with the shared token. Migrates the database on start \
+            otherwise; workers authenticate with the shared token. A connection's frames are at \
+            most 4 KiB before it authenticates (within 10 s) and 256 MiB after; a frame must \
+            arrive whole within 120 s of waiting for the peer or that connection is closed (time \
+            between frames is not limited). Migrates the database on start \
             and refuses a schema newer than it knows.
             """)
 

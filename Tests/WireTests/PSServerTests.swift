@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
+import TestSupport
 @testable import Wire
 
 /// An in-memory parameter server: enough to exercise the protocol, not the training logic.
@@ -41,7 +42,7 @@ private final class ArenaDelegate: ParameterServerDelegate {
 }
 
 /// A bare TCP connection that sends raw bytes and collects whatever comes back until the
-/// server closes it (or a 300 s guard closes it, which the test then reports; generous, because
+/// server closes it (or a 60 s guard closes it, which the test then reports; generous, because
 /// the suite runs it beside end-to-end training on two cores and only liveness is asserted).
 private final class RawPeer: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
@@ -59,7 +60,9 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { $0.pipeline.addHandler(peer) }
             .connect(host: "127.0.0.1", port: port).get()
-        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(300)) {
+        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(60)) {
+            // Closed already: the server was in time, only this task has not resumed yet.
+            guard channel.isActive else { return }
             peer.timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
@@ -77,15 +80,25 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
 @Suite struct PSServerTests {
     let token = try! SharedToken("cluster-token")
 
-    /// Runs `body` against a live server on 127.0.0.1 with a free port.
-    private func withServer(_ body: (Int, ArenaDelegate) async throws -> Void) async throws {
+    /// Runs `body` against a live server on 127.0.0.1 with a free port, both on threads of
+    /// their own (see `DedicatedTaskExecutor`).
+    private func withServer(_ configure: (inout PSServerConfiguration) -> Void = { _ in },
+                            _ body: (Int, ArenaDelegate) async throws -> Void) async throws {
+        try await withTaskExecutorPreference(DedicatedTaskExecutor.shared) {
+            try await serving(configure, body)
+        }
+    }
+
+    private func serving(_ configure: (inout PSServerConfiguration) -> Void,
+                         _ body: (Int, ArenaDelegate) async throws -> Void) async throws {
         let delegate = ArenaDelegate(count: 1000)
         var configuration = PSServerConfiguration(token: token, port: 0)
         configuration.maximumPayload = 1 << 16
+        configure(&configuration)
         var logger = Logger(label: "test.ps")
         logger.logLevel = .critical
         let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
-        let serving = Task { try await server.run() }
+        let running = Task(executorPreference: DedicatedTaskExecutor.shared) { try await server.run() }
         do {
             try await body(server.port, delegate)
         } catch {
@@ -93,7 +106,7 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
             throw error
         }
         await server.close()
-        try await serving.value
+        try await running.value
     }
 
     private func connect(_ port: Int, token: SharedToken? = nil, run: UInt64 = 3) async throws -> PSClient {
@@ -177,6 +190,86 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
             let early = try await RawPeer.exchange(port: port, bytes: push)
             #expect(!early.timedOut)
             #expect(early.messages == [.error(reason: "push frame before authentication")])
+        }
+    }
+
+    @Test func aFrameThatStopsHalfWayClosesTheConnection() async throws {
+        try await withServer({ $0.frameReadTimeout = .seconds(1) }) { port, _ in
+            let good = try await connect(port)
+            // A push declaring 60,000 payload bytes, of which 20,000 arrive: then nothing.
+            var partial = FrameFormat.magic + [FrameFormat.version, MessageType.push.rawValue, 0]
+            partial += [0x00, 0x00, 0xEA, 0x60] + [UInt8](repeating: 0, count: 20_000)
+            let closed = try await RawAuthenticatedPeer.send(partial, port: port, token: token, run: 3,
+                                                            awaitingCloseFor: .seconds(60))
+            #expect(closed, "the server kept a half-sent frame for 60 s")
+            // Other connections are not affected.
+            #expect(try await good.pull().version == 0)
+            await good.bye()
+        }
+    }
+
+    @Test func silenceBetweenFramesIsNotTimed() async throws {
+        try await withServer({ $0.frameReadTimeout = .milliseconds(300) }) { port, _ in
+            let client = try await connect(port)
+            #expect(try await client.pull().version == 0)
+            // Idle for several frame deadlines, as a worker computing a minibatch is.
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await client.pull(sinceVersion: 0).encoding == .unchanged)
+            await client.bye()
+        }
+    }
+}
+
+/// A bare TCP connection that authenticates as a worker does, then writes raw bytes below the
+/// framing layer (a frame cut short, say) and waits for the server to close.
+private enum RawAuthenticatedPeer {
+    /// Authenticates, writes `bytes`, then reads until the server closes.
+    /// - Returns: false when `limit` passed first (the connection is then closed here).
+    static func send(_ bytes: [UInt8], port: Int, token: SharedToken, run: UInt64,
+                     awaitingCloseFor limit: TimeAmount) async throws -> Bool {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let guardFired = NIOLockedValueBox(false)
+        let guardTask = channel.channel.eventLoop.scheduleTask(in: limit) { [channel = channel.channel] in
+            guard channel.isActive else { return }
+            guardFired.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        defer { guardTask.cancel() }
+        try await channel.executeThenClose { inbound, outbound in
+            var replies = FrameReader(inbound: inbound.makeAsyncIterator())
+            let name = "raw-peer"
+            try await outbound.write(try FrameTests.wireBytes(.hello(Hello(clientName: name, runID: run))))
+            guard case .challenge(let nonce) = try await replies.next() else { throw PSClientError.connectionClosed }
+            let mac = HandshakeAuth.mac(token: token, nonce: nonce, clientName: name)
+            try await outbound.write(try FrameTests.wireBytes(.auth(mac: mac)))
+            guard case .welcome = try await replies.next() else { throw PSClientError.connectionClosed }
+            try await outbound.write(ByteBuffer(bytes: bytes))
+            do {
+                while try await replies.next() != nil {}
+            } catch {
+                // A reset is a close too.
+            }
+        }
+        return !guardFired.withLockedValue { $0 }
+    }
+
+    /// Cuts the server's bytes into messages.
+    private struct FrameReader {
+        var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        var received = ByteBuffer()
+
+        /// The next whole message, or nil once the server closed.
+        mutating func next() async throws -> Message? {
+            while true {
+                if let frame = try FrameDecoder.parse(&received, limits: FrameLimits()) { return try Message(frame: frame) }
+                guard var more = try await inbound.next() else { return nil }
+                received.writeBuffer(&more)
+            }
         }
     }
 }
