@@ -2,6 +2,7 @@
 // crnn-cluster: train CRNN text recognizers on a cluster of CPU machines.
 //
 // Layout (see ../shared/ARCHITECTURE.md §2):
+//   Vocabulary  the names every module shares (direction, presets, codecs, update rules), once
 //   Engine      tensors over OpenBLAS, layers, CRNN, CTC, optimisers, checkpoint format
 //   TextImages  charsets, fonts, FreeType renderer, PNG/JPEG I/O, datasets
 //   Store       PostgreSQL: libpq wrapper, local cluster, migrations, runs/shards/metrics
@@ -42,12 +43,14 @@ let package = Package(
         systemLibrary("CPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
         systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
 
-        .target(name: "Engine", dependencies: ["CBLAS", "CZstd"], swiftSettings: optimisedKernels),
-        .target(name: "TextImages", dependencies: ["CFreeType", "CPNG", "CTurboJPEG"], swiftSettings: optimisedKernels),
+        .target(name: "Vocabulary"),
+        .target(name: "Engine", dependencies: ["Vocabulary", "CBLAS", "CZstd"], swiftSettings: optimisedKernels),
+        .target(name: "TextImages", dependencies: ["Vocabulary", "CFreeType", "CPNG", "CTurboJPEG"], swiftSettings: optimisedKernels),
         .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
         .target(
             name: "Store",
             dependencies: [
+                "Vocabulary",
                 "CPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -55,6 +58,7 @@ let package = Package(
         .target(
             name: "Wire",
             dependencies: [
+                "Vocabulary",
                 "CZstd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

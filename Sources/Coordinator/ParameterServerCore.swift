@@ -12,11 +12,10 @@ import Wire
 
 /// How old a gradient may be, and what happens to one that is older.
 public struct StalenessRule: Sendable, Equatable {
-    public enum Policy: String, Sendable { case refuse, downweight }
     public var bound: Int
-    public var policy: Policy
+    public var policy: StalenessPolicy
 
-    public init(bound: Int, policy: Policy) {
+    public init(bound: Int, policy: StalenessPolicy) {
         self.bound = max(0, bound)
         self.policy = policy
     }
@@ -29,19 +28,6 @@ public struct StalenessRule: Sendable, Equatable {
         case .downweight: return Float(max(bound, 1)) / Float(staleness)
         }
     }
-}
-
-/// When the optimiser steps.
-public enum UpdateMode: Sendable, Equatable {
-    /// Asynchronous SGD: a push is applied as soon as the optimiser is free. Pushes that arrive
-    /// while a step runs are averaged into the next step (one update, several pushes), so a
-    /// coordinator keeps up with many workers whatever one step costs.
-    case asynchronous
-    /// A barrier per step, for comparison: pushes on the current version wait until `workers`
-    /// of them have arrived (nil: every worker holding a shard of the run, as the coordinator
-    /// counts them), or until the barrier timeout, then one averaged step answers them all.
-    /// A push on an older version is refused; the worker pulls and continues.
-    case synchronous(workers: Int?)
 }
 
 /// What became of one push.

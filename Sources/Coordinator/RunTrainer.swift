@@ -54,9 +54,8 @@ final class RunTrainer: @unchecked Sendable {
         core = ParameterServerCore(
             model: model, optimizer: optimizer,
             schedule: recipe.schedule,
-            staleness: StalenessRule(bound: recipe.config.staleness.bound,
-                                     policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
-            mode: Self.updateMode(recipe.config.sync),
+            staleness: StalenessRule(bound: recipe.config.staleness.bound, policy: recipe.config.staleness.policy),
+            mode: recipe.config.sync,
             samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
             maxSamplesPerPush: recipe.config.batchSize)
         evalModel = recipe.makeModel(threads: threads)
@@ -82,13 +81,6 @@ final class RunTrainer: @unchecked Sendable {
         let restored = UInt64(max(0, checkpointStep))
         guard let last = lastRecordedStep, last >= 0, UInt64(last) > restored else { return restored }
         return UInt64(last) + 1
-    }
-
-    static func updateMode(_ sync: RunConfig.Sync) -> UpdateMode {
-        switch sync {
-        case .asynchronous: return .asynchronous
-        case .synchronous(let workers): return .synchronous(workers: workers)
-        }
     }
 
     func recordPush(bytes: Int, samples: Int, loss: Float, outcome: PushOutcome) {

@@ -1,5 +1,5 @@
-// The CRNN's configuration and its named presets (specs/model.md). The four preset names
-// seed/paper/small/tiny are fixed by the spec; the parameter layout follows from a config alone.
+// The CRNN's configuration and the layouts of its named presets (ARCHITECTURE.md §5); the
+// parameter layout follows from a config alone.
 
 /// Which recurrent head sits on the convolutional stack.
 public enum RecurrentHead: String, Sendable, Codable, CaseIterable {
@@ -7,14 +7,6 @@ public enum RecurrentHead: String, Sendable, Codable, CaseIterable {
     case gru
     /// BiLSTM → emb Linear(2H, H) → BiLSTM → fc (meijieru/crnn.pytorch).
     case lstm
-}
-
-/// Which image axis becomes the sequence axis.
-public enum TextDirection: String, Sendable, Codable, CaseIterable {
-    /// Images 32 px high; the width is the sequence axis.
-    case horizontal
-    /// Images 32 px wide; they are transposed so the height becomes the sequence axis.
-    case vertical
 }
 
 /// Everything that fixes the network's shapes.
@@ -60,10 +52,8 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     }
 }
 
-/// The named presets of specs/model.md.
-public enum ModelPreset: String, Sendable, Codable, CaseIterable {
-    case seed, paper, small, mini, tiny
-
+/// The layouts of the named presets (the names: `Vocabulary.ModelPreset`).
+extension ModelPreset {
     /// The preset's layout with `classes` output classes (blank included).
     public func config(classes: Int) -> ModelConfig {
         switch self {

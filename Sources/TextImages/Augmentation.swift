@@ -4,24 +4,8 @@ import Foundation
 // (yizt/crnn.pytorch generator.py, ARCHITECTURE.md §3); `rich` adds what it lacked.
 // Pixels: `H`×`W` bytes, row-major, 0 = black.
 
-/// Text direction of a rendered line.
-public enum TextDirection: String, Sendable, CaseIterable {
-    case horizontal, vertical
-}
-
-/// A named set of augmentation distributions.
-public enum AugmentationPreset: String, Sendable, CaseIterable {
-    /// The original's: noise/flat/blend backgrounds, sizes 30/25/20/18 px, lengths 5..{16,19,24,26},
-    /// per-character cross-axis jitter, text grey from RGB 105–255, 50 % inversion.
-    case seed
-    /// `seed` plus finer size steps, spacing jitter, slight rotation and shear, blur and noise.
-    case rich
-    /// Lines as a crop of a real page reaches `predict`: the ink fills 55–100 % of the line's
-    /// thickness (tight or loose crops), natural length then the edge repeated (predict's own
-    /// fitting), flat/gradient/noisy backgrounds in both polarities, stroke weight, skew, lost
-    /// resolution, blur, noise and JPEG artefacts (RealisticLine.swift).
-    case real
-
+/// The renderer's side of each augmentation preset (the names: `Vocabulary.AugmentationPreset`).
+extension AugmentationPreset {
     /// Font sizes in pixels for a 32-pixel-thick line (scaled with the line's thickness).
     var sizes: [Int] {
         switch self {

@@ -43,7 +43,7 @@ public enum InitialCheckpoint {
             throw refuse("its charset has \(checkpoint.charset.count) characters, the run's \(alphabet.count) "
                          + "(\(extra) only in the run's, \(missing) only in the checkpoint's; the order must match too) (charset)")
         }
-        guard checkpoint.config == RunRecipe.modelPreset(config.model).config(classes: alphabet.count + 1) else {
+        guard checkpoint.config == config.model.config(classes: alphabet.count + 1) else {
             throw refuse("its layout differs from the \(config.model.rawValue) preset's (model)")
         }
         guard checkpoint.parameters.allSatisfy(\.isFinite), checkpoint.buffers.allSatisfy(\.isFinite) else {

@@ -33,7 +33,7 @@ public struct RunRecipe: Sendable {
         self.run = run
         self.config = config
         charset = try Charset(name: "run-\(run)", characters: characters)
-        modelConfig = Self.modelPreset(config.model).config(classes: charset.classCount)
+        modelConfig = config.model.config(classes: charset.classCount)
         let length = sequenceLength
         guard ModelConfig.isValidWidth(length) else {
             throw Failure.badImageSize(run: run, reason: "the text axis must be a multiple of 4 and at least 16 pixels, got \(length)")
@@ -53,7 +53,7 @@ public struct RunRecipe: Sendable {
         return false
     }
 
-    public var direction: Engine.TextDirection { config.direction == .vertical ? .vertical : .horizontal }
+    public var direction: TextDirection { config.direction }
     /// Pixels along the text (width of a horizontal line, height of a vertical one).
     public var sequenceLength: Int { config.direction == .vertical ? config.image.height : config.image.width }
     public var crossLength: Int { config.direction == .vertical ? config.image.width : config.image.height }
@@ -69,30 +69,9 @@ public struct RunRecipe: Sendable {
     public func makeSource(fonts: FontSet) throws -> SyntheticSource {
         try SyntheticSource(
             charset: charset, fonts: fonts,
-            preset: augmentationPreset,
-            direction: config.direction == .vertical ? .vertical : .horizontal,
+            preset: config.augmentation,
+            direction: config.direction,
             width: config.image.width, height: config.image.height)
-    }
-
-    /// The engine's preset of the same name: an exhaustive switch, so a preset added to one list
-    /// and not the other fails to compile instead of training another model.
-    public static func modelPreset(_ preset: RunConfig.ModelPreset) -> ModelPreset {
-        switch preset {
-        case .seed: return .seed
-        case .paper: return .paper
-        case .small: return .small
-        case .mini: return .mini
-        case .tiny: return .tiny
-        }
-    }
-
-    /// The renderer's augmentation preset of the same name (RunRecipeTests checks the lists agree).
-    public var augmentationPreset: AugmentationPreset {
-        switch config.augmentation {
-        case .seed: return .seed
-        case .rich: return .rich
-        case .real: return .real
-        }
     }
 
     public func makeOptimizer(layout: ArenaLayout) -> any Optimizer {
@@ -124,7 +103,7 @@ public struct RunRecipe: Sendable {
 
     /// The gradient codec named in the config.
     public func makeCodec() throws -> any GradientCodec {
-        try GradientCodecs.named(config.gradients.codec.rawValue, k: config.gradients.k ?? TopKCodec.defaultFraction)
+        try GradientCodecs.make(config.gradients.codec, k: config.gradients.k ?? TopKCodec.defaultFraction)
     }
 
     /// Renders samples `indices` of the synthetic stream `seed` into `images`, returning labels.

@@ -75,24 +75,29 @@ enum CodecFormat: UInt8 {
     case topkBF16 = 5
 }
 
-/// Looks codecs up by name.
+/// Builds codecs from their names (`Vocabulary.GradientCodecName`).
 public enum GradientCodecs {
     /// Every valid codec name.
-    public static let names = ["fp32+zstd", "fp16+zstd", "bf16+zstd", "topk+fp16+zstd", "topk+bf16+zstd"]
+    public static let names = GradientCodecName.allCases.map(\.rawValue)
 
-    /// The codec called `name`; `k` is the kept fraction for the top-k codecs.
-    ///
+    /// The codec `name`; `k` is the kept fraction for the top-k codecs.
+    /// - Throws: `CodecError.invalidParameter` for k outside (0, 1].
+    public static func make(_ name: GradientCodecName, k: Double = TopKCodec.defaultFraction) throws -> any GradientCodec {
+        switch name {
+        case .fp32Zstd: return FP32ZstdCodec()
+        case .fp16Zstd: return HalfZstdCodec(format: .fp16)
+        case .bf16Zstd: return HalfZstdCodec(format: .bf16)
+        case .topkFp16Zstd: return try TopKCodec(fraction: k, values: .fp16, denseUpTo: TopKCodec.defaultDenseUpTo)
+        case .topkBf16Zstd: return try TopKCodec(fraction: k, values: .bf16, denseUpTo: TopKCodec.defaultDenseUpTo)
+        }
+    }
+
+    /// The codec called `name` on the wire or a command line.
     /// - Throws: `CodecError.unknownCodec` listing the valid names, or
     ///   `CodecError.invalidParameter` for k outside (0, 1].
     public static func named(_ name: String, k: Double = TopKCodec.defaultFraction) throws -> any GradientCodec {
-        switch name {
-        case "fp32+zstd": return FP32ZstdCodec()
-        case "fp16+zstd": return HalfZstdCodec(format: .fp16)
-        case "bf16+zstd": return HalfZstdCodec(format: .bf16)
-        case "topk+fp16+zstd": return try TopKCodec(fraction: k, values: .fp16, denseUpTo: TopKCodec.defaultDenseUpTo)
-        case "topk+bf16+zstd": return try TopKCodec(fraction: k, values: .bf16, denseUpTo: TopKCodec.defaultDenseUpTo)
-        default: throw CodecError.unknownCodec(name: name, valid: names)
-        }
+        guard let known = GradientCodecName(rawValue: name) else { throw CodecError.unknownCodec(name: name, valid: names) }
+        return try make(known, k: k)
     }
 }
 

@@ -27,7 +27,7 @@ struct BenchPSCommand: ParsableCommand {
     var classes: Int = 30_657
 
     @Option(parsing: .upToNextOption, help: "Codecs to measure: \(GradientCodecs.names.joined(separator: ", ")).")
-    var codec: [String] = ["fp32+zstd", "fp16+zstd", "topk+fp16+zstd"]
+    var codec: [String] = [GradientCodecName.fp32Zstd, .fp16Zstd, .topkFp16Zstd].map(\.rawValue)
 
     @Option(help: "Kept fraction of the top-k codecs.")
     var k: Double = 0.01

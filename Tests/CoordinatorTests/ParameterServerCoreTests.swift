@@ -7,7 +7,7 @@ import Wire
 @Suite struct ParameterServerCoreTests {
     let tinyConfig = ModelConfig(channels: [4, 8, 8, 8, 8, 8, 8], head: .gru, hidden: 4, classes: 5)
 
-    func makeCore(bound: Int = 2, policy: StalenessRule.Policy = .refuse, lr: Float = 0.5) -> ParameterServerCore {
+    func makeCore(bound: Int = 2, policy: StalenessPolicy = .refuse, lr: Float = 0.5) -> ParameterServerCore {
         let model = CRNNModel(config: tinyConfig, seed: 3)
         return ParameterServerCore(
             model: model, optimizer: SGD(layout: model.parameters.layout),

@@ -53,7 +53,7 @@ import Testing
         let examples = Self.repository.appendingPathComponent("examples")
         let demo = try RunConfigParser().parse(file: examples.appendingPathComponent("demo.yaml").path)
         #expect(demo.model == .tiny && demo.charset == .preset(.digits) && demo.optimizer.type == .adam)
-        for direction in RunConfig.Direction.allCases {
+        for direction in TextDirection.allCases {
             let seed = try RunConfigParser().parse(file: examples.appendingPathComponent("seed-\(direction).yaml").path)
             #expect(seed.model == .seed && seed.charset == .preset(.full) && seed.direction == direction)
             #expect(seed.optimizer == .init(type: .sgd, lr: 0.01, momentum: 0.9, weightDecay: 1e-4))

@@ -4,35 +4,12 @@
 /// The JSON form uses the YAML's snake_case keys, so SQL reads it the way the file was written:
 /// `hyperparameters->'optimizer'->>'lr'`. Only `model`, `charset` and `data` have no default.
 public struct RunConfig: Codable, Equatable, Sendable {
-    /// Network layout presets (ARCHITECTURE.md §5).
-    public enum ModelPreset: String, Codable, CaseIterable, Sendable {
-        /// The original project's layout: VGG-style convolutions, two bidirectional GRU layers.
-        case seed
-        /// The CRNN paper: the same convolutions, two BiLSTM(256) layers.
-        case paper
-        /// Scaled-down presets for the demo and tests (batch norm after every convolution).
-        case small, mini, tiny
-    }
-
-    public enum Direction: String, Codable, CaseIterable, Sendable {
-        case horizontal, vertical
-    }
-
-    public enum Augmentation: String, Codable, CaseIterable, Sendable {
-        /// The original generator: noise/flat/blend backgrounds, jitter, 50 % inversion.
-        case seed
-        /// `seed` plus blur, rotation and perspective.
-        case rich
-        /// Lines shaped like real crops after predict's fitting (TextImages.AugmentationPreset.real).
-        case real
-    }
-
     public struct ImageSize: Codable, Equatable, Sendable {
         public var height: Int
         public var width: Int
         public init(height: Int, width: Int) { self.height = height; self.width = width }
         /// 32×512 for horizontal text, 512×32 for vertical (upright characters).
-        public static func `default`(for direction: Direction) -> ImageSize {
+        public static func `default`(for direction: TextDirection) -> ImageSize {
             direction == .horizontal ? ImageSize(height: 32, width: 512) : ImageSize(height: 512, width: 32)
         }
     }
@@ -86,27 +63,16 @@ public struct RunConfig: Codable, Equatable, Sendable {
     }
 
     public struct Gradients: Codable, Equatable, Sendable {
-        public enum Codec: String, Codable, CaseIterable, Sendable {
-            case fp32Zstd = "fp32+zstd"
-            case fp16Zstd = "fp16+zstd"
-            case topkFp16Zstd = "topk+fp16+zstd"
-        }
-        public var codec: Codec
+        public var codec: GradientCodecName
         /// Fraction of values kept by `topk+fp16+zstd` (the rest stays in the error-feedback residual).
         public var k: Double?
-        public init(codec: Codec, k: Double? = nil) { self.codec = codec; self.k = k }
+        public init(codec: GradientCodecName, k: Double? = nil) { self.codec = codec; self.k = k }
     }
 
     public struct Staleness: Codable, Equatable, Sendable {
-        public enum Policy: String, Codable, CaseIterable, Sendable {
-            /// Gradients older than `bound` versions are dropped.
-            case refuse
-            /// Gradients older than `bound` are scaled by bound / staleness.
-            case downweight
-        }
         public var bound: Int
-        public var policy: Policy
-        public init(bound: Int, policy: Policy) { self.bound = bound; self.policy = policy }
+        public var policy: StalenessPolicy
+        public init(bound: Int, policy: StalenessPolicy) { self.bound = bound; self.policy = policy }
     }
 
     /// Where a run's parameters start: a checkpoint file (read at submit time and stored with the
@@ -118,13 +84,6 @@ public struct RunConfig: Codable, Equatable, Sendable {
         case run(id: Int64, checkpoint: RunCheckpoint)
 
         public enum RunCheckpoint: String, Codable, CaseIterable, Sendable { case best, latest }
-    }
-
-    /// `sync: false` (asynchronous, the default), `sync: true` (a barrier per step across every
-    /// worker holding a lease) or `sync: N` (a barrier waiting for N workers).
-    public enum Sync: Equatable, Sendable {
-        case asynchronous
-        case synchronous(workers: Int?)
     }
 
     public struct Validation: Codable, Equatable, Sendable {
@@ -147,9 +106,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var name: String?
     public var model: ModelPreset
     public var charset: CharsetSource
-    public var direction: Direction
+    public var direction: TextDirection
     public var image: ImageSize
-    public var augmentation: Augmentation
+    public var augmentation: AugmentationPreset
     public var data: DataSource
     public var epochs: Int
     /// Samples per shard, the unit a worker claims.
@@ -159,7 +118,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var schedule: Schedule
     public var gradients: Gradients
     public var staleness: Staleness
-    public var sync: Sync
+    /// `sync: false` (asynchronous, the default), `sync: true` (a barrier per step across every
+    /// worker holding a lease) or `sync: N` (a barrier waiting for N workers).
+    public var sync: UpdateMode
     public var validation: Validation
     public var checkpoints: Checkpoints
     public var seed: Int64
@@ -178,27 +139,6 @@ public struct RunConfig: Codable, Equatable, Sendable {
         case name, model, charset, direction, image, augmentation, data, epochs, shardSize, batchSize
         case optimizer, schedule, gradients, staleness, sync, validation, checkpoints, seed, threads
         case maxAttempts, initialization = "init"
-    }
-}
-
-extension RunConfig.Sync: Codable {
-    // JSON mirrors the YAML: false, true, or a worker count.
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let flag = try? container.decode(Bool.self) {
-            self = flag ? .synchronous(workers: nil) : .asynchronous
-        } else {
-            self = .synchronous(workers: try container.decode(Int.self))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .asynchronous: try container.encode(false)
-        case .synchronous(nil): try container.encode(true)
-        case .synchronous(let workers?): try container.encode(workers)
-        }
     }
 }
 

@@ -54,12 +54,12 @@ public struct RunConfigParser {
     private func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
         var top = try ConfigMapping(root)
         let name = try top.optional("name").map(runName)
-        let model = try top.required("model", hint: "one of seed, paper, small, mini, tiny").choice(RunConfig.ModelPreset.self)
+        let model = try top.required("model", hint: "one of " + ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).choice(ModelPreset.self)
         let charsetNode = try top.required("charset", hint: "a preset (digits, ascii, gb2312-l1, gb2312, full) or a file")
         let (charset, characters) = try CharsetFile.resolve(charsetNode, baseDirectory: baseDirectory)
-        let direction = try top.optional("direction")?.choice(RunConfig.Direction.self) ?? .horizontal
+        let direction = try top.optional("direction")?.choice(TextDirection.self) ?? .horizontal
         let image = try top.optional("image").map { try imageSize($0, direction: direction) } ?? .default(for: direction)
-        let augmentation = try top.optional("augmentation")?.choice(RunConfig.Augmentation.self) ?? .seed
+        let augmentation = try top.optional("augmentation")?.choice(AugmentationPreset.self) ?? .seed
         let data = try dataSource(try top.required("data", hint: "synthetic: {samples_per_epoch: N} or dataset: FOLDER"),
                                   baseDirectory: baseDirectory)
         let epochs = try top.optional("epochs")?.int(in: 1...Self.maxEpochs) ?? 1
@@ -132,7 +132,7 @@ public struct RunConfigParser {
     /// `image: {height, width}`, held to the models' rule here so that a size they cannot read is
     /// refused at submit, naming the key, rather than by the coordinator (RunRecipe checks the
     /// same; Engine's `ModelConfig.isValidWidth` is the rule along the text).
-    private func imageSize(_ node: ConfigNode, direction: RunConfig.Direction) throws -> RunConfig.ImageSize {
+    private func imageSize(_ node: ConfigNode, direction: TextDirection) throws -> RunConfig.ImageSize {
         var section = try ConfigMapping(node)
         let heightNode = try section.required("height", hint: "pixels")
         let widthNode = try section.required("width", hint: "pixels")
@@ -174,9 +174,9 @@ public struct RunConfigParser {
 
     private func gradientSection(_ node: ConfigNode) throws -> RunConfig.Gradients {
         var section = try ConfigMapping(node)
-        let codec = try section.optional("codec")?.choice(RunConfig.Gradients.Codec.self) ?? .fp32Zstd
-        guard codec == .topkFp16Zstd else {
-            try section.reject("k", because: "k applies only to the topk+fp16+zstd codec")
+        let codec = try section.optional("codec")?.choice(GradientCodecName.self) ?? .fp32Zstd
+        guard codec.keepsTopK else {
+            try section.reject("k", because: "k applies only to the top-k codecs (topk+fp16+zstd, topk+bf16+zstd)")
             try section.finish()
             return .init(codec: codec)
         }
@@ -188,12 +188,12 @@ public struct RunConfigParser {
     private func stalenessSection(_ node: ConfigNode) throws -> RunConfig.Staleness {
         var section = try ConfigMapping(node)
         let bound = try section.optional("bound")?.int(in: 0...1_000_000) ?? 8
-        let policy = try section.optional("policy")?.choice(RunConfig.Staleness.Policy.self) ?? .downweight
+        let policy = try section.optional("policy")?.choice(StalenessPolicy.self) ?? .downweight
         try section.finish()
         return .init(bound: bound, policy: policy)
     }
 
-    private func syncMode(_ node: ConfigNode) throws -> RunConfig.Sync {
+    private func syncMode(_ node: ConfigNode) throws -> UpdateMode {
         if case .scalar(let scalar) = node.node, let flag = ConfigNode.boolean(scalar.string) {
             return flag ? .synchronous(workers: nil) : .asynchronous
         }
