@@ -1,24 +1,23 @@
 import Foundation
 
 extension Charset {
-    /// Preset names, smallest first. `digits` and `ascii` are built in; the others are read from
-    /// `data/charsets/NAME.txt` (written by tools/charsets/make_charsets.py).
-    public static let presetNames = ["digits", "ascii", "gb2312-l1", "gb2312", "full"]
+    /// Preset names (`Vocabulary.CharsetPreset`), smallest first. `digits` and `ascii` are built
+    /// in; the others are read from `data/charsets/NAME.txt` (written by tools/charsets/make_charsets.py).
+    public static let presetNames = CharsetPreset.allCases.map(\.rawValue)
 
     /// The preset `name`.
     /// - Throws: `CharsetError.unknownPreset` listing the valid names; `DataDirectoryError` when a
     ///   big preset is asked for and no data folder is found.
     public static func preset(_ name: String, data: DataDirectory? = nil) throws -> Charset {
-        switch name {
-        case "digits": return try Charset(name: name, characters: (0x30...0x39).map { String(UnicodeScalar($0)!) })
+        guard let preset = CharsetPreset(rawValue: name) else { throw CharsetError.unknownPreset(name, valid: presetNames) }
+        switch preset {
+        case .digits: return try Charset(name: name, characters: (0x30...0x39).map { String(UnicodeScalar($0)!) })
         // Printable ASCII without the space (a space has no ink and cannot be a glyph class here).
-        case "ascii": return try Charset(name: name, characters: (0x21...0x7E).map { String(UnicodeScalar($0)!) })
-        case _ where presetNames.contains(name):
+        case .ascii: return try Charset(name: name, characters: (0x21...0x7E).map { String(UnicodeScalar($0)!) })
+        case .gb2312L1, .gb2312, .full:
             let folder = try data ?? DataDirectory.locate()
             let loaded = try load(file: folder.file("charsets/\(name).txt"))
             return try Charset(name: name, characters: loaded.characters)
-        default:
-            throw CharsetError.unknownPreset(name, valid: presetNames)
         }
     }
 

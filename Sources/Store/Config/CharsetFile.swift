@@ -5,10 +5,10 @@ import Foundation
 enum CharsetFile {
     static func resolve(_ node: ConfigNode, baseDirectory: String) throws -> (CharsetSource, [String]?) {
         let text = try node.string()
-        if let preset = CharsetSource.Preset(rawValue: text) { return (.preset(preset), nil) }
+        if let preset = CharsetPreset(rawValue: text) { return (.preset(preset), nil) }
         let path = absolute(text, base: baseDirectory)
         guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-            let presets = CharsetSource.Preset.allCases.map(\.rawValue).joined(separator: ", ")
+            let presets = CharsetPreset.allCases.map(\.rawValue).joined(separator: ", ")
             throw node.error(.invalidValue, "'\(text)' is neither a preset (\(presets)) nor a readable UTF-8 file (\(path))")
         }
         let characters = try parse(contents, path: path, node: node)

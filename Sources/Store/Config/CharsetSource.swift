@@ -1,17 +1,7 @@
 /// Which alphabet a run recognises: a named preset (resolved against the installed fonts by the
 /// TextImages module) or a file with one character per line (the original project's format).
 public enum CharsetSource: Equatable, Sendable {
-    public enum Preset: String, CaseIterable, Sendable {
-        case digits, ascii
-        /// GB2312 level 1: the 3,755 most common hanzi.
-        case gb2312L1 = "gb2312-l1"
-        case gb2312
-        /// Everything the installed fonts draw from ASCII, GB2312, GBK, Big5, CJK punctuation,
-        /// fullwidth forms and kana.
-        case full
-    }
-
-    case preset(Preset)
+    case preset(CharsetPreset)
     /// An absolute path (relative paths in a config are resolved against the config's folder).
     case file(String)
 
@@ -28,7 +18,7 @@ extension CharsetSource: Codable {
     // One string in JSON: a preset name, or a path (always absolute, so never a preset's name).
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        self = Preset(rawValue: text).map(CharsetSource.preset) ?? .file(text)
+        self = CharsetPreset(rawValue: text).map(CharsetSource.preset) ?? .file(text)
     }
 
     public func encode(to encoder: Encoder) throws {
