@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // crnn-cluster: train CRNN text recognizers on a cluster of CPU machines.
 //
-// Layout (see ../shared/ARCHITECTURE.md §2):
+// Layout (README.md, "Layout"):
 //   Vocabulary  the names every module shares (direction, presets, codecs, update rules), once
 //   Engine      tensors over OpenBLAS, layers, CRNN, CTC, optimisers, checkpoint format
 //   TextImages  charsets, fonts, FreeType renderer, PNG/JPEG I/O, datasets
@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Training", "Store", "Wire",
+                "Training", "Store", "Wire", "CommandLineSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),

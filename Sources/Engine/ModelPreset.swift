@@ -1,4 +1,4 @@
-// The CRNN's configuration and the layouts of its named presets (ARCHITECTURE.md §5); the
+// The CRNN's configuration and the layouts of its named presets (docs/model.md); the
 // parameter layout follows from a config alone.
 
 /// Which recurrent head sits on the convolutional stack.

@@ -109,7 +109,7 @@ final class Workspace {
         floatBlocks = blocks
     }
 
-    /// The conv and pool sizes for a batch, from the table in specs/model.md.
+    /// The conv and pool sizes for a batch (the layer table of docs/model.md).
     static func dims(config: ModelConfig, batch n: Int, width w: Int) -> (conv: [ConvDims], pool: [PoolDims]) {
         let c = config.channels
         // (input height, width) of each conv.

@@ -1,7 +1,7 @@
 import Foundation
 
 // The distributions of a synthetic sample. `seed` reproduces the original generator
-// (yizt/crnn.pytorch generator.py, ARCHITECTURE.md §3); `rich` adds what it lacked.
+// (yizt/crnn.pytorch generator.py, docs/generator.md); `rich` adds what it lacked.
 // Pixels: `H`×`W` bytes, row-major, 0 = black.
 
 /// The renderer's side of each augmentation preset (the names: `Vocabulary.AugmentationPreset`).

@@ -1,4 +1,4 @@
-/// The network layouts a run can name (ARCHITECTURE.md §5); `Engine` gives each its layout
+/// The network layouts a run can name (docs/model.md); `Engine` gives each its layout
 /// (`ModelPreset.config(classes:)`).
 public enum ModelPreset: String, Sendable, Codable, CaseIterable {
     /// The original project's layout: VGG-style convolutions, two bidirectional GRU layers.

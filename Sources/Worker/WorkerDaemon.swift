@@ -1,6 +1,7 @@
 // The worker's life: register, heartbeat, claim a shard, train it minibatch by minibatch against
 // the run's parameter server, complete it (with its metrics, in one transaction), claim the next.
 // SIGTERM finishes the current step and gives the shard back.
+import CommandLineSupport
 import Engine
 import Foundation
 import Logging

@@ -70,22 +70,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.fontDirectory = fontDir
         _ = try database.connect(applicationName: "crnn-coordinator")
         let daemon = CoordinatorDaemon(settings: settings)
-        let signals = StopSignals { daemon.requestStop() }
-        defer { _ = signals }
+        let stop = StopSignal()
+        stop.installHandlers { _ in daemon.requestStop() }
+        defer { _ = stop }
         try await daemon.run()
-    }
-}
-
-/// SIGTERM / SIGINT ask the daemon to stop after its current tick.
-final class StopSignals {
-    private var sources: [DispatchSourceSignal] = []
-    init(_ handler: @escaping @Sendable () -> Void) {
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
-        }
     }
 }

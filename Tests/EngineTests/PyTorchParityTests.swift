@@ -1,5 +1,5 @@
 // The engine against the PyTorch twin: fixtures written by tools/fixtures/make_fixtures.py
-// (float64 PyTorch from float32-representable weights and inputs, format in specs/model.md).
+// (float64 PyTorch from float32-representable weights and inputs, format described in that script).
 //
 // Tolerances (float32 engine vs float64 reference), per element:
 //   logits, eval logits, BN buffers   |a − e| ≤ 1e-4 + 1e-3·|e|

@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
 
-/// Set by SIGTERM or SIGINT: the worker finishes its current step, gives its shard back and exits.
+/// Set by SIGTERM or SIGINT: a daemon finishes what it is doing and exits (the worker its current
+/// step, giving its shard back; the coordinator its current tick).
 public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
