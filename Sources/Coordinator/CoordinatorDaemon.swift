@@ -147,7 +147,8 @@ public final class CoordinatorDaemon {
         }
     }
 
-    /// Builds a run's trainer: resolves and stores its alphabet, resumes from its latest checkpoint.
+    /// Builds a run's trainer (resolving and storing the alphabet of a run queued before alphabets
+    /// were resolved at submit), resumes from its latest checkpoint.
     private func adopt(run: Int64, store: RunStore, db: PostgresConnection) throws {
         let config = try store.config(run: run)
         let characters: [String]

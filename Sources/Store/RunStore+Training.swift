@@ -4,7 +4,7 @@ extension RunStore {
         case noAlphabet(Int64)
         public var description: String {
             switch self {
-            case .noAlphabet(let run): return "run \(run) has no stored alphabet yet (its coordinator sets it when it starts the run)"
+            case .noAlphabet(let run): return "run \(run) has no stored alphabet yet (a run queued before alphabets were stored at submit gets it when a coordinator starts it)"
             }
         }
     }

@@ -8,9 +8,13 @@ public struct RunStore {
         case refused(run: Int64, RunLifecycle.Refusal)
         case tooManyShards(Int)
         case badName(String)
+        /// A data-file preset submitted without its alphabet (`TextImages.Charset.preset` reads it).
+        case alphabetNotResolved(String)
 
         public var description: String {
             switch self {
+            case .alphabetNotResolved(let preset):
+                return "the alphabet of charset preset '\(preset)' must be resolved before submitting (read data/charsets/\(preset).txt)"
             case .badName(let problem): return "a run name \(problem)"
             case .noSuchRun(let id): return "there is no run \(id)"
             case .refused(let id, let refusal): return "run \(id): \(refusal)"
@@ -31,7 +35,7 @@ public struct RunStore {
 
     // MARK: submit
 
-    /// The run row. `charset` is known now only for a file charset; presets are resolved by the coordinator.
+    /// The run row, with its resolved alphabet.
     static let insertRun = """
         INSERT INTO runs (name, priority, config_yaml, config_overrides, hyperparameters, seed, charset_name, charset)
         VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6, $7, $8::text[])
@@ -57,8 +61,10 @@ public struct RunStore {
     /// - Parameters:
     ///   - configYAML: the file as written, kept for humans; `config` is what it parsed to.
     ///   - name: defaults to the config's `name`, then "run".
+    ///   - alphabet: the charset's characters (class i + 1 = alphabet[i]); needed for a preset read
+    ///     from `data/charsets/`, taken from the config for a charset file or a built-in preset.
     public func submit(
-        config: RunConfig, configYAML: String, overrides: [String] = [], name: String? = nil,
+        config: RunConfig, configYAML: String, overrides: [String] = [], name: String? = nil, alphabet: [String]? = nil,
         priority: Int = 0, actor: String = RunStore.defaultActor(), initialCheckpoint: [UInt8]? = nil
     ) throws -> Submitted {
         // Checked before planning: a typo'd shard_size must not allocate a billion shards first.
@@ -67,10 +73,17 @@ public struct RunStore {
         let runName = name ?? config.name ?? "run"
         if let problem = RunName.problem(runName) { throw Failure.badName(problem) }
         let json = try config.jsonString()
+        let characters: [String]
+        switch config.charset {
+        case .file: characters = alphabet ?? config.fileCharacters ?? []
+        case .preset(let preset):
+            guard let known = alphabet ?? preset.builtInCharacters else { throw Failure.alphabetNotResolved(preset.rawValue) }
+            characters = known
+        }
         return try connection.transaction {
             let inserted = try connection.execute(Self.insertRun, [
                 runName, priority, configYAML, PostgresArray.texts(overrides), json, config.seed,
-                config.charset.name, config.fileCharacters.map { PostgresArray.texts($0) },
+                config.charset.name, PostgresArray.texts(characters),
             ])
             guard let run = try inserted.int(0, 0).map(Int64.init) else {
                 throw PostgresError(.protocolMismatch, "INSERT INTO runs returned no id")
@@ -162,7 +175,8 @@ public struct RunStore {
         }
     }
 
-    /// Stores the alphabet a coordinator resolved for a preset charset (once; a run keeps its alphabet).
+    /// Stores the alphabet a coordinator resolved for a run queued before alphabets were resolved
+    /// at submit (migration 007; once: a run keeps its alphabet).
     public func setCharset(run: Int64, characters: [String]) throws {
         try connection.execute(
             "UPDATE runs SET charset = $2::text[] WHERE id = $1 AND charset IS NULL",

@@ -10,15 +10,10 @@ extension Charset {
     ///   big preset is asked for and no data folder is found.
     public static func preset(_ name: String, data: DataDirectory? = nil) throws -> Charset {
         guard let preset = CharsetPreset(rawValue: name) else { throw CharsetError.unknownPreset(name, valid: presetNames) }
-        switch preset {
-        case .digits: return try Charset(name: name, characters: (0x30...0x39).map { String(UnicodeScalar($0)!) })
-        // Printable ASCII without the space (a space has no ink and cannot be a glyph class here).
-        case .ascii: return try Charset(name: name, characters: (0x21...0x7E).map { String(UnicodeScalar($0)!) })
-        case .gb2312L1, .gb2312, .full:
-            let folder = try data ?? DataDirectory.locate()
-            let loaded = try load(file: folder.file("charsets/\(name).txt"))
-            return try Charset(name: name, characters: loaded.characters)
-        }
+        if let characters = preset.builtInCharacters { return try Charset(name: name, characters: characters) }
+        let folder = try data ?? DataDirectory.locate()
+        let loaded = try load(file: folder.file("charsets/\(name).txt"))
+        return try Charset(name: name, characters: loaded.characters)
     }
 
     /// A preset when `nameOrPath` is a preset name, else the charset file at that path.

@@ -12,3 +12,16 @@ public enum CharsetPreset: String, Sendable, Codable, CaseIterable {
     /// fullwidth forms and kana.
     case full
 }
+
+extension CharsetPreset {
+    /// The alphabet of a built-in preset (class i + 1 = characters[i]); nil for the presets read
+    /// from `data/charsets/`.
+    public var builtInCharacters: [String]? {
+        switch self {
+        case .digits: return (0x30...0x39).map { String(UnicodeScalar(UInt8($0))) }
+        // Printable ASCII without the space (a space has no ink and cannot be a glyph class here).
+        case .ascii: return (0x21...0x7E).map { String(UnicodeScalar(UInt8($0))) }
+        case .gb2312L1, .gb2312, .full: return nil
+        }
+    }
+}

@@ -54,10 +54,12 @@ import TestSupport
     /// quote into one grapheme: the alphabet must come back element for element.
     @Test func alphabetsWithCombiningMarksRoundTrip() throws {
         let connection = try TestDatabase.freshMigratedConnection()
-        let run = try StoreFixtures.runningRun(connection, shards: 1)
         let alphabet = ["〠", "〪", "〫", "〬", "〭", "〮", "〯", "\u{0301}", ",", "\"", "\\", "e\u{0301}", "NULL", " ", "甲"]
+        var config = try StoreFixtures.config(shards: 1)
+        config.charset = .file("/data/full.txt")
+        config.fileCharacters = alphabet
         let store = RunStore(connection: connection)
-        try store.setCharset(run: run, characters: alphabet)
+        let run = try store.submit(config: config, configYAML: "", actor: "test").run
         let back = try store.charset(run: run)
         #expect(back.count == alphabet.count)
         #expect(back.map { Array($0.unicodeScalars) } == alphabet.map { Array($0.unicodeScalars) })

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import Store
+import TextImages
 import Training
 
 struct SubmitCommand: ParsableCommand {
@@ -48,6 +49,11 @@ struct SubmitCommand: ParsableCommand {
         if case .file(let path) = config.initialization {
             initial = try InitialCheckpoint.prepare(Array(try Data(contentsOf: URL(fileURLWithPath: path))), source: path, config: config)
         }
+        // The alphabet is resolved here, once: every machine trains the classes the submitter saw.
+        var alphabet: [String]?
+        if case .preset(let preset) = config.charset, preset.builtInCharacters == nil {
+            alphabet = try Charset.preset(preset.rawValue).characters
+        }
         let connection = try database.connect(applicationName: "crnnctl")
         if case .run(let source, let which) = config.initialization {
             let checkpoints = CheckpointStore(connection: connection)
@@ -57,7 +63,7 @@ struct SubmitCommand: ParsableCommand {
         }
         let submitted = try RunStore(connection: connection).submit(
             config: config, configYAML: text, overrides: overrides, name: name ?? config.name ?? fallbackName,
-            priority: priority, initialCheckpoint: initial)
+            alphabet: alphabet, priority: priority, initialCheckpoint: initial)
         print("run \(submitted.run) queued: \(submitted.shards) shards" + (initial == nil ? "" : ", starting from its init checkpoint"))
     }
 }
