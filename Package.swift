@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "Coordinator",
             dependencies: [
-                "Training", "Inference", "Store", "Wire",
+                "Vocabulary", "Training", "Inference", "Store", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "TextImages"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Engine", "Store", "Training", "Wire", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport", "Vocabulary"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
             name: "WireTests",

@@ -60,7 +60,7 @@ public enum PSBenchmark {
         logger.logLevel = .warning
         let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
         let serving = Task { try await server.run() }
-        let pullEvery = UInt64(max(1, core.staleness.bound / 2))
+        let pullEvery = UInt64(max(1, core.policy.staleness.bound / 2))
 
         var connected: [PSClient] = []
         do {

@@ -1,5 +1,6 @@
 // The arithmetic of the asynchronous parameter server for one run, with no network and no
-// database: a version counter, the parameter and optimiser arenas, and the rule for stale pushes.
+// database: a version counter, the parameter and optimiser arenas, the locks and the optimiser
+// thread. The rules (which push is taken, when a step is due) are `UpdatePolicy`'s.
 //
 // Shapes: the wire arena is [P + B]: the P parameter values followed by the B batch-norm running
 // statistics. A push carries d loss / d θ for the first P entries and the change the worker's
@@ -9,26 +10,6 @@ import Foundation
 import NIOCore
 import Training
 import Wire
-
-/// How old a gradient may be, and what happens to one that is older.
-public struct StalenessRule: Sendable, Equatable {
-    public var bound: Int
-    public var policy: StalenessPolicy
-
-    public init(bound: Int, policy: StalenessPolicy) {
-        self.bound = max(0, bound)
-        self.policy = policy
-    }
-
-    /// The factor a push of `staleness` is applied with; nil when it is refused.
-    public func weight(staleness: Int) -> Float? {
-        if staleness <= bound { return 1 }
-        switch policy {
-        case .refuse: return nil
-        case .downweight: return Float(max(bound, 1)) / Float(staleness)
-        }
-    }
-}
 
 /// What became of one push.
 public struct PushOutcome: Sendable, Equatable {
@@ -46,17 +27,12 @@ public final class ParameterServerCore: @unchecked Sendable {
     public let model: CRNNModel
     public let optimizer: any Optimizer
     public let schedule: LearningRateSchedule
-    public let staleness: StalenessRule
-    public let mode: UpdateMode
-    /// How long a synchronous barrier waits for missing workers before stepping without them.
-    public let barrierTimeout: Double
+    public let policy: UpdatePolicy
+    public var mode: UpdateMode { policy.mode }
     /// Global gradient-norm clip applied before every step (0 = off).
     public let clipNorm: Float
     /// Samples per schedule unit (an epoch), to turn applied samples into the schedule's step.
     public let samplesPerEpoch: Int
-    /// The most samples one push may claim (the run's batch size): a larger claim would move the
-    /// schedule and the `samples` metric by whatever a client says.
-    public let maxSamplesPerPush: Int
 
     /// Guards the model and the optimiser (steps, snapshots, validation copies).
     private let modelLock = NSLock()
@@ -87,12 +63,10 @@ public final class ParameterServerCore: @unchecked Sendable {
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
-        self.staleness = staleness
-        self.mode = mode
-        self.barrierTimeout = barrierTimeout
+        policy = UpdatePolicy(staleness: staleness, mode: mode, barrierTimeout: barrierTimeout,
+                              maxSamplesPerPush: maxSamplesPerPush)
         self.clipNorm = clipNorm
         self.samplesPerEpoch = max(1, samplesPerEpoch)
-        self.maxSamplesPerPush = max(1, maxSamplesPerPush)
         currentVersion = version
         applied = max(0, samplesApplied)
         wireLayout = Self.wireLayout(of: model)
@@ -148,9 +122,8 @@ public final class ParameterServerCore: @unchecked Sendable {
                        sampleCount: Int, completion: @escaping @Sendable (PushOutcome) -> Void) throws {
         // A dense payload is decoded before taking the lock, so decoding one push overlaps the
         // optimiser step and other pushes; a sparse one is added in place under the lock (cheap).
-        guard (1...maxSamplesPerPush).contains(sampleCount) else {
-            return completion(PushOutcome(applied: false, newVersion: version, staleness: 0, weight: 0,
-                                          reason: "a push claims \(sampleCount) samples; it carries 1 to \(maxSamplesPerPush) (the batch size)"))
+        if let problem = policy.claimProblem(sampleCount: sampleCount) {
+            return completion(PushOutcome(applied: false, newVersion: version, staleness: 0, weight: 0, reason: problem))
         }
         var dense: [Float]?
         if !codec.decodesSparsely {
@@ -165,27 +138,14 @@ public final class ParameterServerCore: @unchecked Sendable {
         }
         queue.lock()
         let current = currentVersion
-        func refuse(_ age: Int, _ reason: String) {
+        let age: Int, weight: Float
+        switch policy.admit(baseVersion: baseVersion, current: current, stopped: stopped) {
+        case .refuse(let staleness, let reason):
             queue.unlock()
-            completion(PushOutcome(applied: false, newVersion: current, staleness: age, weight: 0, reason: reason))
-        }
-        guard !stopped else { return refuse(0, "the run is no longer trained here") }
-        guard baseVersion <= current else {
-            return refuse(0, "base version \(baseVersion) is newer than the server's \(current)")
-        }
-        let age = Int(current - baseVersion)
-        let weight: Float
-        switch mode {
-        case .asynchronous:
-            guard let allowed = staleness.weight(staleness: age) else {
-                return refuse(age, "stale: \(age) versions behind (bound \(staleness.bound)); pull and continue")
-            }
-            weight = allowed
-        case .synchronous:
-            guard age == 0 else {
-                return refuse(age, "synchronous run: this step is on version \(current), the push on \(baseVersion); pull and continue")
-            }
-            weight = 1
+            return completion(PushOutcome(applied: false, newVersion: current, staleness: staleness, weight: 0, reason: reason))
+        case .accumulate(let staleness, let factor):
+            age = staleness
+            weight = factor
         }
         do {
             // The first push of an update overwrites the arena (no zeroing pass between steps;
@@ -294,15 +254,7 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     /// Whether the pending update should become a step now. Caller holds `queue`.
     private func isDue(now: Date) -> Bool {
-        guard pending.pushes > 0 else { return false }
-        switch mode {
-        case .asynchronous:
-            return true
-        case .synchronous(let workers):
-            let wanted = min(workers ?? Int.max, workersTraining ?? workers ?? 1)
-            let waited = pending.openedAt.map { now.timeIntervalSince($0) } ?? 0
-            return pending.pushes >= max(1, wanted) || waited >= barrierTimeout
-        }
+        policy.stepsNow(pushes: pending.pushes, openedAt: pending.openedAt, workersTraining: workersTraining, now: now)
     }
 
     /// One optimiser step with the mean of the update's pushes, or nil when that mean is not
