@@ -5,6 +5,7 @@
 import Engine
 import Foundation
 import Logging
+import NIOPosix
 import Store
 import TextImages
 import Training
@@ -46,19 +47,10 @@ public final class CoordinatorDaemon {
         var lastMetrics = Date()
         var idleSince = Date()
         while !stopping {
-            do {
-                try schedule(address: address)
-                let flushMetrics = Date().timeIntervalSince(lastMetrics) >= settings.metricsInterval
-                for trainer in Array(trainers.values) {
-                    try tendOrFail(trainer, flushMetrics: flushMetrics)
-                }
-                if flushMetrics { lastMetrics = Date() }
-            } catch let error as PostgresError where error.isConnectionLoss {
-                logger.warning("database unavailable (\(error.message)); retrying")
-                connection = nil
-            } catch {
-                logger.error("scheduler: \(error)")
-            }
+            // libpq calls, validation and checkpoints block for up to seconds: on NIO's blocking
+            // thread pool, so that Swift's cooperative threads keep serving pulls and pushes.
+            let flushedBefore = lastMetrics
+            lastMetrics = try await NIOThreadPool.singleton.runIfActive { self.tick(address: address, lastMetrics: flushedBefore) }
             if !trainers.isEmpty { idleSince = Date() }
             if let limit = settings.exitWhenIdleFor, Date().timeIntervalSince(idleSince) > limit {
                 logger.info("no active run for \(Int(limit)) s: exiting")
@@ -67,6 +59,26 @@ public final class CoordinatorDaemon {
             try await Task.sleep(nanoseconds: UInt64(settings.tick * 1e9))
         }
         await server.close()
+    }
+
+    /// One pass of the scheduler: take queued runs, tend the trained ones. Returns when metrics
+    /// were last flushed.
+    private func tick(address: String, lastMetrics: Date) -> Date {
+        var flushedAt = lastMetrics
+        do {
+            try schedule(address: address)
+            let flushMetrics = Date().timeIntervalSince(lastMetrics) >= settings.metricsInterval
+            for trainer in Array(trainers.values) {
+                try tendOrFail(trainer, flushMetrics: flushMetrics)
+            }
+            if flushMetrics { flushedAt = Date() }
+        } catch let error as PostgresError where error.isConnectionLoss {
+            logger.warning("database unavailable (\(error.message)); retrying")
+            connection = nil
+        } catch {
+            logger.error("scheduler: \(error)")
+        }
+        return flushedAt
     }
 
     /// What workers are told to dial when `--advertise` is not given: the listen address, except

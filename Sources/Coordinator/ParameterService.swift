@@ -1,7 +1,12 @@
 // The parameter server's answers to workers, for every run this coordinator trains.
+//
+// Compressing a pull's parameters and decoding a push are milliseconds to seconds of CPU: they
+// run on NIO's blocking thread pool, not on Swift's cooperative threads (one per core), which
+// must stay free to read frames and send acknowledgements.
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Wire
 
 final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
@@ -48,7 +53,9 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
         let (trainer, _) = try trainer(pull.runID)
-        let params = try trainer.core.answerPull(sinceVersion: pull.sinceVersion)
+        let params = try await NIOThreadPool.singleton.runIfActive {
+            try trainer.core.answerPull(sinceVersion: pull.sinceVersion)
+        }
         trainer.recordPull(bytes: params.payload.readableBytes)
         return params
     }
