@@ -22,7 +22,8 @@ public struct Charset: Sendable, Equatable {
         var firstLine: [Unicode.Scalar: Int] = [:]
         for (i, entry) in characters.enumerated() {
             let scalars = Array(entry.unicodeScalars)
-            guard scalars.count == 1, let scalar = scalars.first, !scalar.properties.isWhitespace else {
+            // The space is a class (lines of words are set with it); other whitespace is not.
+            guard scalars.count == 1, let scalar = scalars.first, scalar == " " || !scalar.properties.isWhitespace else {
                 throw CharsetError.notOneCharacter(source: source ?? name, line: i + 1, text: entry)
             }
             if let first = firstLine[scalar] {
@@ -92,7 +93,7 @@ public enum CharsetError: Error, Equatable, CustomStringConvertible {
         case .empty(let path): return "\(path): charset has no characters"
         case .notOneCharacter(let source, let line, let text):
             let shown = text.isEmpty ? "an empty line" : "'\(text)' (\(text.unicodeScalars.count) code points)"
-            return "\(source):\(line): expected exactly one non-space character per line, found \(shown)"
+            return "\(source):\(line): expected exactly one character per line (the space may be one; tabs and other whitespace may not), found \(shown)"
         case .duplicate(let source, let line, let character, let firstLine):
             return "\(source):\(line): duplicate character '\(character)' (first on line \(firstLine))"
         case .notInCharset(let charset, let text, let unknown):

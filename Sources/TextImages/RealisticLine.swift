@@ -97,7 +97,7 @@ extension SyntheticSource {
                 repeatEdge(canvas, from: cropEnd)
             }
         }
-        let label = Array(layout.classes.prefix(drawn))
+        let label = visibleLabel(layout.classes.prefix(drawn))
         return Details(label: label, face: face.spec, pixelSize: size, drawnGlyphs: drawn, intended: layout.classes)
     }
 

@@ -68,9 +68,10 @@ public final class SyntheticSource {
                             width: width, height: height, tables: tables)
     }
 
-    /// Characters of the charset that no face draws: never generated.
+    /// Characters of the charset that no face draws: never generated. (The space has no ink, so
+    /// no face "draws" it, but it is generated: between words.)
     public var undrawableCharacters: [String] {
-        (1..<charset.classCount).filter { tables.masks[$0] == 0 }.map { charset.characters[$0 - 1] }
+        (1..<charset.classCount).filter { tables.masks[$0] == 0 && $0 != tables.spaceClass }.map { charset.characters[$0 - 1] }
     }
 
     /// Sample `index` of the stream `seed`: pixels in [-1, 1] (`H`×`W`) and the label's classes.
@@ -141,6 +142,8 @@ struct FaceTables: Sendable {
     let masks: [UInt64]
     let classesOfFace: [[Int32]]
     let drawableClasses: Int
+    /// The class of the space character, when the charset has one (text is then set as words).
+    let spaceClass: Int?
 
     init(charset: Charset, fonts: FontSet) {
         let masks = fonts.faceMasks(for: charset)
@@ -149,6 +152,7 @@ struct FaceTables: Sendable {
             (1..<charset.classCount).filter { masks[$0] & (1 << UInt64(f)) != 0 }.map { Int32($0) }
         }
         drawableClasses = masks.dropFirst().filter { $0 != 0 }.count
+        spaceClass = charset.characters.firstIndex(of: " ").map { $0 + 1 }
     }
 }
 

@@ -56,22 +56,27 @@ extension SyntheticSource {
                 for i in 0..<canvas.count { canvas[i] = 255 - canvas[i] }
             }
         }
-        let label = Array(intended.prefix(drawn))
+        let label = visibleLabel(intended.prefix(drawn))
         return Details(label: label, face: faces[faceNumber].spec, pixelSize: size, drawnGlyphs: drawn, intended: intended)
     }
 
     /// Chooses `length` classes uniformly, keeping only characters that some common face draws,
     /// into `layout.classes`; returns the face, uniform among those that draw them all.
+    ///
+    /// A charset with a space sets words: the space is never drawn as a character but breaks the
+    /// text between two others (about one position in 5.5, never first, last or twice in a row),
+    /// so that a label never holds a space the image cannot show.
     func chooseText(length: Int, rng: inout RandomSource) -> Int {
         layout.classes.removeAll(keepingCapacity: true)
         let classes = charset.classCount - 1
         var common: UInt64 = fonts.coverage.count == 64 ? .max : (1 << UInt64(fonts.coverage.count)) - 1
+        let space = tables.spaceClass
         for _ in 0..<length {
             var c = 1 + rng.int(classes)
             var tries = 0
             // Rejection keeps classes uniform; rare characters (drawn by 2 faces) can conflict
             // with the faces left, so after a few tries take one the first common face draws.
-            while tables.masks[c] & common == 0 && tries < 16 {
+            while (tables.masks[c] & common == 0 || c == space) && tries < 16 {
                 c = 1 + rng.int(classes)
                 tries += 1
             }
@@ -82,10 +87,24 @@ extension SyntheticSource {
             common &= tables.masks[c]
             layout.classes.append(Int32(c))
         }
+        if let space, length >= 3 {
+            for i in 1..<(length - 1) where layout.classes[i - 1] != Int32(space) && rng.chance(0.18) {
+                layout.classes[i] = Int32(space)
+            }
+        }
         var pick = rng.int(common.nonzeroBitCount)
         var mask = common
         while pick > 0 { mask &= mask - 1; pick -= 1 }
         return mask.trailingZeroBitCount
+    }
+
+    /// The label of the characters drawn: a line cut after a space ends with the word before it
+    /// (a trailing space leaves no trace in the image).
+    func visibleLabel(_ drawn: ArraySlice<Int32>) -> [Int32] {
+        guard let space = tables.spaceClass.map(Int32.init) else { return Array(drawn) }
+        var label = Array(drawn)
+        while label.last == space { label.removeLast() }
+        return label
     }
 
     /// `rich`: warp, blur and noise, each with its own probability.

@@ -5,6 +5,8 @@ public enum CharsetPreset: String, Sendable, Codable, CaseIterable {
     case digits
     /// The 94 printable ASCII characters without the space, like the original project's.
     case ascii
+    /// Printable ASCII with the space (95 characters): lines of words, as Latin text is written.
+    case latin
     /// GB2312 level 1: the 3,755 most common hanzi.
     case gb2312L1 = "gb2312-l1"
     case gb2312
@@ -19,8 +21,9 @@ extension CharsetPreset {
     public var builtInCharacters: [String]? {
         switch self {
         case .digits: return (0x30...0x39).map { String(UnicodeScalar(UInt8($0))) }
-        // Printable ASCII without the space (a space has no ink and cannot be a glyph class here).
+        // Printable ASCII without the space, as in the original project.
         case .ascii: return (0x21...0x7E).map { String(UnicodeScalar(UInt8($0))) }
+        case .latin: return (0x20...0x7E).map { String(UnicodeScalar(UInt8($0))) }
         case .gb2312L1, .gb2312, .full: return nil
         }
     }

@@ -51,6 +51,12 @@ import Testing
         try "a\n\nb\n".write(toFile: blank, atomically: true, encoding: .utf8)
         #expect(throws: CharsetError.notOneCharacter(source: blank, line: 2, text: "")) { try Charset.load(file: blank) }
 
+        // The space may be a class (lines of words); a tab may not.
+        #expect(try Charset(name: "words", characters: ["a", " ", "b"]).classCount == 4)
+        #expect(throws: CharsetError.notOneCharacter(source: "tabs", line: 2, text: "\t")) {
+            try Charset(name: "tabs", characters: ["a", "\t"])
+        }
+
         let crlf = dir + "/crlf.txt"
         try "甲\r\n乙\r\n".write(toFile: crlf, atomically: true, encoding: .utf8)
         #expect(try Charset.load(file: crlf).characters == ["甲", "乙"])

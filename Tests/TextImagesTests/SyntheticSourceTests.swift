@@ -74,6 +74,29 @@ private func inkExtent(_ image: GreyImage, alongX: Bool) -> Int? {
         #expect(padded >= 40, "\(padded) of 100 lines end in repeated edge columns")
     }
 
+    /// A charset with a space sets words: the space only ever stands between two characters, so
+    /// no label holds one the image cannot show; a charset without one never gets one.
+    @Test(arguments: [AugmentationPreset.seed, .real])
+    func aCharsetWithASpaceSetsWords(preset: AugmentationPreset) throws {
+        let latin = try Charset.preset("latin")
+        #expect(latin.classCount == 96 && latin.characters.first == " ")
+        let source = try SyntheticSource(charset: latin, fonts: fonts, preset: preset, width: 192, height: 32)
+        var withSpaces = 0
+        for index: UInt64 in 0..<200 {
+            let text = latin.decode(source.renderDetails(index: index, seed: 4).details.label)
+            #expect(!text.isEmpty && !text.hasPrefix(" ") && !text.hasSuffix(" ") && !text.contains("  "), "'\(text)'")
+            if text.contains(" ") { withSpaces += 1 }
+        }
+        #expect(withSpaces > 80, "most lines of several characters hold a word break")
+        let again = try SyntheticSource(charset: latin, fonts: fonts, preset: preset, width: 192, height: 32)
+        #expect(again.renderDetails(index: 17, seed: 4).details.label == source.renderDetails(index: 17, seed: 4).details.label)
+
+        let ascii = try SyntheticSource(charset: try Charset.preset("ascii"), fonts: fonts, preset: preset, width: 192, height: 32)
+        for index: UInt64 in 0..<50 {
+            #expect(!(try Charset.preset("ascii")).decode(ascii.renderDetails(index: index, seed: 4).details.label).contains(" "))
+        }
+    }
+
     @Test func labelsAreWhatWasDrawn() throws {
         // A line too short for most texts: the label must shrink with the glyphs actually drawn.
         let narrow = try SyntheticSource(charset: gb2312, fonts: fonts, direction: .horizontal, width: 120, height: 32)
