@@ -116,7 +116,8 @@ let package = Package(
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Engine", "TextImages"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Engine", "Store", "Training", "Wire", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Training", "TestSupport", "Vocabulary"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Training", "TestSupport", "Vocabulary"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Coordinator", "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
             name: "WireTests",

@@ -322,14 +322,15 @@ public final class ParameterServerCore: @unchecked Sendable {
     }
 
     /// The answer to a pull from a client holding `sinceVersion`: `unchanged` when it has what it
-    /// would get, else the lossless arena (a recent encoding in an asynchronous run).
-    func answerPull(sinceVersion: UInt64) throws -> Params {
+    /// would get, else the lossless arena (with `reuseRecent`, a recent encoding: see
+    /// `parameters(reuseRecent:encode:)`; by default in an asynchronous run only, since a
+    /// synchronous run needs the step its workers wait for).
+    func answerPull(sinceVersion: UInt64, reuseRecent: Bool? = nil) throws -> Params {
         let holds = sinceVersion != Pull.none
         if holds && sinceVersion == version {
             return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
         }
-        // A synchronous run needs the step its workers wait for, not a recent one.
-        let (current, bytes) = try parameters(reuseRecent: mode == .asynchronous) {
+        let (current, bytes) = try parameters(reuseRecent: reuseRecent ?? (mode == .asynchronous)) {
             try FP32ZstdCodec().encode($0, layout: [$0.count])
         }
         if holds && current <= sinceVersion {

@@ -68,7 +68,6 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         let outcome = try await trainer.core.push(push, codec: codec)
         trainer.recordPush(bytes: push.payload.readableBytes, samples: Int(push.sampleCount),
                            loss: push.loss, outcome: outcome)
-        return Ack(newVersion: outcome.newVersion, staleness: UInt64(outcome.staleness),
-                   status: outcome.applied ? .applied : .refused, reason: outcome.reason)
+        return Ack(outcome)
     }
 }

@@ -11,14 +11,15 @@ import TextImages
 import Training
 import Wire
 
-final class RunSession {
+/// Not thread-safe: one task drives a session.
+public final class RunSession {
     let recipe: RunRecipe
     let model: CRNNModel
     let source: SyntheticSource
     let codec: any GradientCodec
     let feedback: ErrorFeedback
     let layout: [Int]
-    let client: PSClient
+    let client: any ParameterServerLink
     /// The server version our replica holds.
     private(set) var localVersion: UInt64 = 0
     private var hasParameters = false
@@ -32,17 +33,26 @@ final class RunSession {
     /// in the background while the next minibatch trains once it does not (a slow link or a
     /// large model then costs staleness, not time).
     let synchronous: Bool
+    /// Whether pulls may overlap training at all (off: every pull blocks, so a run does not
+    /// depend on how long a pull took; for comparisons in tests).
+    let overlapPulls: Bool
     /// Seconds the last blocking pull and the last minibatch took.
     private var pullSeconds = 0.0, stepSeconds = 0.0
     /// A pull started after the last push, installed after the next one.
     private var pendingPull: Task<Params, Error>?
 
-    private(set) var bytesPushed = 0
-    private(set) var bytesPulled = 0
+    public private(set) var bytesPushed = 0
+    public private(set) var bytesPulled = 0
+    public var version: UInt64 { localVersion }
 
-    init(recipe: RunRecipe, fonts: FontSet, client: PSClient, threads: Int) throws {
+    /// - Parameters:
+    ///   - client: the parameter server: `PSClient` over the network, or an in-process link.
+    ///   - overlapPulls: see `overlapPulls`.
+    public init(recipe: RunRecipe, fonts: FontSet, client: any ParameterServerLink, threads: Int,
+                overlapPulls: Bool = true) throws {
         self.recipe = recipe
         self.client = client
+        self.overlapPulls = overlapPulls
         model = recipe.makeModel(threads: threads)
         // A line whose label cannot fit the time steps must not poison the update with ∞.
         model.zeroInfinity = true
@@ -61,14 +71,14 @@ final class RunSession {
     }
 
     /// Brings the replica to the server's current parameters.
-    func pull() async throws {
+    public func pull() async throws {
         let started = Date()
         try install(try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none))
         pullSeconds = Date().timeIntervalSince(started)
     }
 
     /// Whether pulls are slow enough to overlap with training: above a tenth of a minibatch.
-    private var pullsInBackground: Bool { pullSeconds > 0.1 * stepSeconds }
+    private var pullsInBackground: Bool { overlapPulls && pullSeconds > 0.1 * stepSeconds }
 
     /// Starts a pull that the next step installs; the connection answers it before that step's push.
     private func startPull() {
@@ -92,7 +102,7 @@ final class RunSession {
     /// One minibatch: forward, backward, push the encoded gradient (on the version it was
     /// computed with), install a background pull, pull when the server moved.
     /// - Returns: the batch loss and the server's answer.
-    func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
+    public func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
         let started = Date()
         let loss = try model.trainStep(images: images, targets: labels)
         stepSeconds = Date().timeIntervalSince(started)
@@ -116,7 +126,7 @@ final class RunSession {
         return (loss, ack)
     }
 
-    func close() async {
+    public func close() async {
         pendingPull?.cancel()
         pendingPull = nil
         await client.bye()

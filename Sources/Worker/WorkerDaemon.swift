@@ -140,10 +140,7 @@ public final class WorkerDaemon {
             done += n
             if Date().timeIntervalSince(lastReport) >= settings.reportInterval || done == shard.sampleCount {
                 let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
-                print(String(format: "worker %lld run %lld shard %lld (epoch %d #%d): %d/%d samples, loss %.4f, %.1f img/s, version %llu",
-                             worker, shard.run, shard.id, shard.epoch, shard.index, done, shard.sampleCount,
-                             lossCount > 0 ? lossSum / Double(lossCount) : .nan, rate, ack.newVersion))
-                fflush(stdout)
+                logger.info("\(String(format: "run %lld shard %lld (epoch %d #%d): %d/%d samples, loss %.4f, %.1f img/s, version %llu", shard.run, shard.id, shard.epoch, shard.index, done, shard.sampleCount, lossCount > 0 ? lossSum / Double(lossCount) : .nan, rate, ack.newVersion))")
                 lastReport = Date()
             }
         }

@@ -3,10 +3,11 @@
 // `fp32+zstd` on the same data budget, within 2 points, while pushing over 20× fewer bytes.
 //
 // In process, no network and no database: a `ParameterServerCore` built as `RunTrainer` builds it
-// (the run's Adam, schedule and staleness rule) and two simulated workers doing what `RunSession`
-// does (train on a replica, push [gradients P ++ running-statistic change B] through
-// `ErrorFeedback`, pull when the server moved on). They take turns, so every push but the first
-// is one version stale.
+// (the run's Adam, schedule and staleness rule) and two workers' real `RunSession`s talking to it
+// through an `InProcessLink` (train on a replica, push [gradients P ++ running-statistic change B]
+// through `ErrorFeedback`, pull when the server moved on). They take turns, so every push but the
+// first is one version stale. Pulls never overlap training and never reuse an older encoding
+// here, so the two runs compared differ only in their codec, not in timing.
 //
 // Both codecs start from one shared warm-up (lossless pushes past CTC's initial plateau): from
 // scratch, top-k lags fp32 by ~200 of the first ~1,000 updates while its residual builds up
@@ -22,60 +23,7 @@ import TextImages
 import Training
 import Wire
 @testable import Coordinator
-
-/// A worker's replica, codec and residual: `RunSession.step` and `pull` without the socket.
-private final class SimulatedWorker {
-    let model: CRNNModel
-    let codec: any GradientCodec
-    let feedback: ErrorFeedback
-    let layout: [Int]
-    let pullEvery: UInt64
-    private(set) var localVersion: UInt64 = 0
-    /// Running statistics as of the last pull: a push carries the change since then.
-    private var baseline: [Float]
-    private var wire: [Float]
-    private(set) var bytesPushed = 0
-    private(set) var pushes = 0
-    private(set) var stalePushes = 0
-
-    init(recipe: RunRecipe) throws {
-        model = recipe.makeModel(threads: 1)
-        model.zeroInfinity = true
-        codec = try recipe.makeCodec()
-        layout = ParameterServerCore.wireLayout(of: model)
-        feedback = ErrorFeedback(count: model.parameters.count + model.buffers.count)
-        wire = [Float](repeating: 0, count: model.parameters.count + model.buffers.count)
-        baseline = model.buffers.values
-        pullEvery = UInt64(max(1, recipe.config.staleness.bound / 2))
-    }
-
-    /// Copies the server's parameters and running statistics into the replica, through the
-    /// lossless encoding the server answers pulls with.
-    func pull(from core: ParameterServerCore) throws {
-        let (version, bytes) = try core.parameters { try FP32ZstdCodec().encode($0, layout: [$0.count]) }
-        try FP32ZstdCodec().decode(bytes, into: &wire)
-        WireArena.load(wire, into: model)
-        baseline = model.buffers.values
-        localVersion = version
-    }
-
-    /// One minibatch: forward and backward on the replica, push the encoded wire arena, pull when
-    /// the server has moved `pullEvery` versions past the replica (or refused the push).
-    func step(images: [Float], labels: [[Int]], core: ParameterServerCore) throws {
-        _ = try model.trainStep(images: images, targets: labels)
-        WireArena.gatherPush(from: model, baseline: baseline, into: &wire)
-        baseline = model.buffers.values
-        let payload = try feedback.encode(wire, layout: layout, codec: codec)
-        bytesPushed += payload.count
-        pushes += 1
-        let outcome = try payload.withUnsafeBytes {
-            try core.apply(payload: $0, codec: codec, baseVersion: localVersion, sampleCount: labels.count)
-        }
-        #expect(outcome.applied, "push refused: \(outcome.reason)")
-        if outcome.staleness > 0 { stalePushes += 1 }
-        if !outcome.applied || outcome.newVersion >= localVersion + pullEvery { try pull(from: core) }
-    }
-}
+@testable import Worker
 
 /// What one training run measured.
 private struct RunResult {
@@ -126,8 +74,8 @@ private struct RunResult {
     /// Trains `recipe` on `batches` of the stream (the two workers alternate), starting from
     /// `start` (or the run's initialisation), then evaluates the server's model.
     private static func train(_ recipe: RunRecipe, data: (images: [Float], labels: [[Int]]), batches: Range<Int>,
-                              start: (parameters: [Float], buffers: [Float])?,
-                              validation: ValidationSet) throws -> RunResult {
+                              start: (parameters: [Float], buffers: [Float])?, fonts: FontSet,
+                              validation: ValidationSet) async throws -> RunResult {
         let model = recipe.makeModel(threads: 1)
         if let start {
             model.parameters.load(start.parameters)
@@ -136,27 +84,33 @@ private struct RunResult {
         let core = ParameterServerCore(
             model: model, optimizer: recipe.makeOptimizer(layout: model.parameters.layout),
             schedule: recipe.schedule,
-            staleness: StalenessRule(bound: recipe.config.staleness.bound,
-                                     policy: recipe.config.staleness.policy == .refuse ? .refuse : .downweight),
+            staleness: StalenessRule(bound: recipe.config.staleness.bound, policy: recipe.config.staleness.policy),
             samplesPerEpoch: recipe.config.samplesPerEpoch)
-        let workers = try (0..<2).map { _ in try SimulatedWorker(recipe: recipe) }
-        for worker in workers { try worker.pull(from: core) }
+        defer { core.stop() }
+        let link = InProcessLink(core: core, codec: try recipe.makeCodec(), reuseRecentPulls: false)
+        let workers = try (0..<2).map { _ in
+            try RunSession(recipe: recipe, fonts: fonts, client: link, threads: 1, overlapPulls: false)
+        }
+        for worker in workers { try await worker.pull() }
         let perImage = recipe.floatsPerImage
+        var stalePushes = 0
         for (turn, index) in batches.enumerated() {
             let first = index * batch
             let images = Array(data.images[(first * perImage)..<((first + batch) * perImage)])
-            try workers[turn % 2].step(images: images, labels: Array(data.labels[first..<(first + batch)]), core: core)
+            let (_, ack) = try await workers[turn % 2].step(images: images, labels: Array(data.labels[first..<(first + batch)]))
+            #expect(ack.status == .applied, "push refused: \(ack.reason)")
+            if ack.staleness > 0 { stalePushes += 1 }
         }
         let result = try core.withExclusiveModel { model, _ in try validation.evaluate(model) }
-        let bytes = workers.reduce(0) { $0 + $1.bytesPushed }, pushes = workers.reduce(0) { $0 + $1.pushes }
+        let bytes = workers.reduce(0) { $0 + $1.bytesPushed }
         return RunResult(accuracy: result.lineAccuracy, characterErrorRate: result.characterErrorRate,
-                         bytesPerPush: Double(bytes) / Double(pushes),
-                         stalePushes: workers.reduce(0) { $0 + $1.stalePushes },
+                         bytesPerPush: Double(bytes) / Double(batches.count),
+                         stalePushes: stalePushes,
                          residualEnergy: workers.reduce(0) { $0 + $1.feedback.residualEnergy },
                          parameters: model.parameters.values, buffers: model.buffers.values)
     }
 
-    @Test func topKWithErrorFeedbackMatchesLosslessAccuracy() throws {
+    @Test func topKWithErrorFeedbackMatchesLosslessAccuracy() async throws {
         let fp32 = try Self.recipe(codec: "fp32+zstd", decaying: true)
         let topk = try Self.recipe(codec: "topk+fp16+zstd", decaying: true)
         #expect(topk.config.gradients.k == 0.01)
@@ -171,12 +125,12 @@ private struct RunResult {
         let data = (images, labels)
         let validation = ValidationSet(recipe: fp32, source: source)
 
-        let warm = try Self.train(try Self.recipe(codec: "fp32+zstd", decaying: false), data: data,
-                                  batches: 0..<Self.warmUpPushes, start: nil, validation: validation)
+        let warm = try await Self.train(try Self.recipe(codec: "fp32+zstd", decaying: false), data: data,
+                                        batches: 0..<Self.warmUpPushes, start: nil, fonts: fonts, validation: validation)
         let start = (warm.parameters, warm.buffers)
         let compared = Self.warmUpPushes..<total
-        let lossless = try Self.train(fp32, data: data, batches: compared, start: start, validation: validation)
-        let sparse = try Self.train(topk, data: data, batches: compared, start: start, validation: validation)
+        let lossless = try await Self.train(fp32, data: data, batches: compared, start: start, fonts: fonts, validation: validation)
+        let sparse = try await Self.train(topk, data: data, batches: compared, start: start, fonts: fonts, validation: validation)
 
         let layout = ParameterServerCore.wireLayout(of: fp32.makeModel(threads: 1))
         let sparseValues = layout.filter { $0 > TopKCodec.defaultDenseUpTo }.reduce(0, +)
