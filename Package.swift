@@ -85,6 +85,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
+        // What `crnnctl bench` measures (codecs, training steps, the parameter server), kept out
+        // of the libraries the daemons run.
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "Engine", "Wire", "Coordinator", "Training",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .target(
             name: "CommandLineSupport",
             dependencies: ["Store", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -92,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport",
+                "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -118,10 +126,11 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["Engine", "Store", "Training", "Wire", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Training", "TestSupport", "Vocabulary"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Coordinator", "Training", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Coordinator", "Engine", "Wire"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
             name: "WireTests",
-            dependencies: ["Wire", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["Wire", "TestSupport", "Benchmarks", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
             name: "crnnctlTests",

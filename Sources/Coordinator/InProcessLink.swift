@@ -40,7 +40,7 @@ public final class InProcessLink: ParameterServerLink, @unchecked Sendable {
 
 extension Ack {
     /// The acknowledgement of a push's outcome.
-    init(_ outcome: PushOutcome) {
+    public init(_ outcome: PushOutcome) {
         self.init(newVersion: outcome.newVersion, staleness: UInt64(outcome.staleness),
                   status: outcome.applied ? .applied : .refused, reason: outcome.reason)
     }

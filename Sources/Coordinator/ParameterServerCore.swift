@@ -206,7 +206,7 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     /// Submits a wire push and waits for its outcome; the push is decoded on NIO's blocking
     /// thread pool, off Swift's cooperative threads.
-    func push(_ push: Push, codec: any GradientCodec) async throws -> PushOutcome {
+    public func push(_ push: Push, codec: any GradientCodec) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in
             NIOThreadPool.singleton.submit { state in
                 guard case .active = state else {
@@ -325,7 +325,7 @@ public final class ParameterServerCore: @unchecked Sendable {
     /// would get, else the lossless arena (with `reuseRecent`, a recent encoding: see
     /// `parameters(reuseRecent:encode:)`; by default in an asynchronous run only, since a
     /// synchronous run needs the step its workers wait for).
-    func answerPull(sinceVersion: UInt64, reuseRecent: Bool? = nil) throws -> Params {
+    public func answerPull(sinceVersion: UInt64, reuseRecent: Bool? = nil) throws -> Params {
         let holds = sinceVersion != Pull.none
         if holds && sinceVersion == version {
             return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())

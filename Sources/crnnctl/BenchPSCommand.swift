@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Coordinator
 import Engine
 import Foundation

@@ -1,4 +1,6 @@
 import Testing
+import Benchmarks
+import Engine
 @testable import Wire
 
 /// A small heavy-tailed gradient over a few tensors, scales far below fp16's normal range.

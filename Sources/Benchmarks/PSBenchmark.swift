@@ -4,6 +4,7 @@
 // `crnnctl bench ps`.
 //
 // Shapes: the payload encodes one wire arena [P + B] (gradient, then BN running-statistics change).
+import Coordinator
 import Engine
 import Foundation
 import Logging
@@ -197,8 +198,7 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
             counts.bytesIn += push.payload.readableBytes
             if outcome.applied { counts.applied += 1 }
         }
-        return Ack(newVersion: outcome.newVersion, staleness: UInt64(outcome.staleness),
-                   status: outcome.applied ? .applied : .refused, reason: outcome.reason)
+        return Ack(outcome)
     }
 }
 

@@ -1,3 +1,6 @@
+import Foundation
+import Wire
+
 /// Measures every gradient codec on one gradient arena: size, speed, and how much of the
 /// gradient survives. The gradient can be synthetic (`SyntheticGradient`) or a real arena
 /// from the engine.

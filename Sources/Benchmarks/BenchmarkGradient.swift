@@ -3,6 +3,7 @@
 //
 // Shapes: images [N, H, W] floats in [-1, 1]; wire arena [P + B] = d loss / d θ (P values)
 // followed by the change the step's forward made to the BN running statistics (B values).
+import Coordinator
 import Engine
 import Foundation
 import TextImages

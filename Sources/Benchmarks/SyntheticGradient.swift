@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Wire
 
 /// A synthetic gradient with the shape and rough statistics of the seed CRNN's, for codec
 /// benchmarks until a real gradient arena from the engine is passed in.
@@ -80,19 +82,8 @@ public enum SyntheticGradient {
     private static func pow10(_ x: Double) -> Double { exp(x * 2.302_585_092_994_046) }
 }
 
-/// SplitMix64: small, fast, reproducible; enough for benchmark data.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Benchmark data from the engine's generator (`Engine.SplitMix64`).
+extension SplitMix64 {
     /// Uniform in (0, 1).
     mutating func nextUnit() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
 

@@ -1,6 +1,7 @@
 // Training throughput of the engine, the Swift side of tools/bench/torch_crnn.py: same batch
 // recipe, same optimiser (Adam lr 1e-3 by default), same analytic FLOP count (tools/bench/flops.py)
 // so images/s and GFLOP/s compare one to one. Not a test: numbers come from `crnnctl bench train`.
+import Engine
 import Foundation
 
 public enum TrainBenchmark {
@@ -21,28 +22,10 @@ public enum TrainBenchmark {
         public var firstLoss: Float, lastLoss: Float
     }
 
-    /// Forward multiply-accumulates per image by layer, the formula of tools/bench/flops.py
-    /// (convolutions, recurrent layers, emb and fc; biases, BN, pooling and CTC not counted).
-    public static func forwardMACs(_ config: ModelConfig, width: Int) -> [(layer: String, macs: Int)] {
-        let ws = Workspace.dims(config: config, batch: 1, width: width)
-        var list = ws.conv.enumerated().map { ("conv\($0.offset + 1)", $0.element.macs) }
-        let t = ModelConfig.timeSteps(width: width), h = config.hidden
-        let gates = config.head == .gru ? 3 : 4
-        func rnn(_ inputs: Int) -> Int { 2 * t * gates * h * (inputs + h) }
-        list.append(("rnn1", rnn(config.channels[6])))
-        if config.head == .lstm {
-            list.append(("emb", t * 2 * h * h))
-            list.append(("rnn2", rnn(h)))
-        } else {
-            list.append(("rnn2", rnn(2 * h)))
-        }
-        list.append(("fc", t * 2 * h * config.classes))
-        return list
-    }
 
     /// Training FLOP per image: 2 FLOP per MAC × 3 (forward + backward ≈ 3 forwards).
     public static func trainFLOPPerImage(_ config: ModelConfig, width: Int) -> Int {
-        6 * forwardMACs(config, width: width).reduce(0) { $0 + $1.macs }
+        6 * config.forwardMACs(width: width).reduce(0) { $0 + $1.macs }
     }
 
     /// A fixed random batch like torch_crnn.py's: images uniform in [−1, 1], target lengths

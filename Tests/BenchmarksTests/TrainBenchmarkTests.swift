@@ -1,11 +1,12 @@
 import Testing
-@testable import Engine
+import Benchmarks
+import Engine
 
 @Suite struct TrainBenchmarkTests {
     /// The analytic count must match tools/bench/flops.py's check: seed, K = 30,657, W = 512 is
     /// 5.40 GMAC forward per image (3.15 conv, 0.29 GRU, 1.96 fc).
     @Test func forwardMACsMatchTheReferenceCount() {
-        let macs = TrainBenchmark.forwardMACs(ModelPreset.seed.config(classes: 30_657), width: 512)
+        let macs = ModelPreset.seed.config(classes: 30_657).forwardMACs(width: 512)
         func total(_ prefix: String) -> Double {
             Double(macs.filter { $0.layer.hasPrefix(prefix) }.reduce(0) { $0 + $1.macs }) / 1e9
         }
