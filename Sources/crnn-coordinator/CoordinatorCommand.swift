@@ -24,6 +24,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var daemonOptions: DaemonOptions
 
     @Option(help: ArgumentHelp("Address the parameter server listens on (host:port; port 0 picks one).",
                                valueName: "host:port"))
@@ -32,20 +33,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address workers should connect to, if not the listen address.", valueName: "host:port"))
     var advertise: String?
 
-    @Option(help: ArgumentHelp("File holding the shared token (default: $CRNN_TOKEN).", valueName: "path"))
-    var tokenFile: String?
-
     @Option(help: "Threads for validation.")
     var threads: Int = 1
 
     @Option(help: "Runs trained at once.")
     var maxRuns: Int = 4
-
-    @Option(help: "Exit after this many seconds with no active run (default: serve for ever).")
-    var exitWhenIdle: Double?
-
-    @Option(help: ArgumentHelp("Extra fonts to render with.", valueName: "dir"))
-    var fontDir: String?
 
     func validate() throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
@@ -60,14 +52,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
         OpenBLASTuning.reexecIfNeeded()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let colon = listen.lastIndex(of: ":")!
-        var settings = CoordinatorSettings(database: database.location, token: try SharedToken.resolve(file: tokenFile))
+        var settings = CoordinatorSettings(database: database.location, token: try SharedToken.resolve(file: daemonOptions.tokenFile))
         settings.listenHost = String(listen[..<colon])
         settings.listenPort = Int(listen[listen.index(after: colon)...])!
         settings.advertise = advertise
         settings.threads = threads
         settings.maximumRuns = maxRuns
-        settings.exitWhenIdleFor = exitWhenIdle
-        settings.fontDirectory = fontDir
+        settings.exitWhenIdleFor = daemonOptions.exitWhenIdle
+        settings.fontDirectory = daemonOptions.fontDir
         _ = try database.connect(applicationName: "crnn-coordinator")
         let daemon = CoordinatorDaemon(settings: settings)
         let stop = StopSignal()

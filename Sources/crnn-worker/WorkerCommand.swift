@@ -19,6 +19,7 @@ struct WorkerCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var daemonOptions: DaemonOptions
 
     @Option(help: "Threads for training (default: every core).")
     var threads: Int?
@@ -26,20 +27,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Name shown in the workers table (default: host-pid).")
     var name: String?
 
-    @Option(help: ArgumentHelp("File holding the shared token (default: $CRNN_TOKEN).", valueName: "path"))
-    var tokenFile: String?
-
     @Option(help: "Lease length in seconds (renewed by heartbeats every third of it).")
     var leaseSeconds: Double = 30
 
     @Option(help: "Seconds between progress lines.")
     var reportInterval: Double = 10
-
-    @Option(help: "Exit after this many seconds without work (default: wait for ever).")
-    var exitWhenIdle: Double?
-
-    @Option(help: ArgumentHelp("Extra fonts to render with.", valueName: "dir"))
-    var fontDir: String?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -49,14 +41,14 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         OpenBLASTuning.reexecIfNeeded()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let token = try SharedToken.resolve(file: tokenFile)
+        let token = try SharedToken.resolve(file: daemonOptions.tokenFile)
         var settings = WorkerSettings(
             name: name, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             token: token, database: database.location)
         settings.leaseSeconds = leaseSeconds
         settings.reportInterval = reportInterval
-        settings.exitWhenIdleFor = exitWhenIdle
-        settings.fontDirectory = fontDir
+        settings.exitWhenIdleFor = daemonOptions.exitWhenIdle
+        settings.fontDirectory = daemonOptions.fontDir
         // Refuse a newer schema before doing anything else.
         _ = try database.connect(applicationName: "crnn-worker")
         let stop = StopSignal()
