@@ -118,7 +118,10 @@ public final class CoordinatorDaemon {
                 drop(run)
             }
         }
-        for (run, _) in try store.activeRuns() where trainers[run] == nil {
+        let active = try store.activeRuns()
+        // Runs another coordinator trained and that have ended since are forgotten.
+        heldElsewhere.formIntersection(active.map(\.run))
+        for (run, _) in active where trainers[run] == nil {
             guard try take(run, ownership) else { continue }
             try store.publish(run: run, psAddress: address)
             adoptOrFail(run: run, store: store, db: db)
