@@ -44,6 +44,7 @@ let package = Package(
         systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
 
         .target(name: "Vocabulary"),
+        .target(name: "Plots"),
         .target(name: "Engine", dependencies: ["Vocabulary", "CBLAS", "CZstd"], swiftSettings: optimisedKernels),
         .target(name: "TextImages", dependencies: ["Vocabulary", "CFreeType", "CPNG", "CTurboJPEG"], swiftSettings: optimisedKernels),
         .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
@@ -100,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks",
+                "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks", "Plots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -126,6 +127,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["Engine", "Store", "Training", "Wire", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Training", "TestSupport", "Vocabulary"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Coordinator", "Training", "TestSupport"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Coordinator", "Engine", "Wire"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(

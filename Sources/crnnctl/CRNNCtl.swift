@@ -7,7 +7,7 @@ struct CRNNCtl: ParsableCommand {
         abstract: "Submit, watch and use CRNN training runs on a crnn-cluster.",
         subcommands: [
             SubmitCommand.self, RunsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
-            ResumeCommand.self, MetricsCommand.self, CheckpointsCommand.self, SQLCommand.self,
+            ResumeCommand.self, MetricsCommand.self, PlotCommand.self, CheckpointsCommand.self, SQLCommand.self,
             PredictCommand.self, EvalCommand.self, GenCommand.self, DBCommand.self, BenchCommand.self,
         ])
 }
