@@ -20,8 +20,11 @@ public struct ClaimedShard: Equatable, Sendable {
 /// The work queue workers use: claim with a lease, renew, complete (with the shard's last
 /// metrics, in one transaction), give back or fail; and the rescuer that returns expired leases.
 ///
-/// Only shards of `running` runs are handed out: queued, paused, cancelled and finished runs give
-/// nothing. Idle claimers sleep on `LISTEN crnn_shards` and poll as a fallback.
+/// Every move is one statement of sql/queries/shards.sql, the only place the lease rules are
+/// written (who may make which move, and when spent attempts fail a shard); this type runs them
+/// and reads their results. Only shards of `running` runs are handed out: queued, paused,
+/// cancelled and finished runs give nothing. Idle claimers sleep on `LISTEN crnn_shards` and
+/// poll as a fallback.
 public struct ShardQueue {
     /// NOTIFY channel, payload = run id: shards of that run just became claimable.
     public static let channel = "crnn_shards"
@@ -31,7 +34,28 @@ public struct ShardQueue {
         /// This worker had completed it already: nothing counted twice, no metrics inserted twice.
         case alreadyCompleted
         /// The worker does not hold the lease (it expired and the shard was rescued or re-claimed).
-        case refused(ShardLease.Refusal)
+        case refused(Refusal)
+    }
+
+    /// What reporting a failure did with the shard.
+    public enum AttemptOutcome: Equatable, Sendable {
+        /// Back in the queue, with `attempt` attempts spent.
+        case returned(attempt: Int)
+        /// `attempt` reached the shard's max_attempts: failed for good.
+        case failed(attempt: Int)
+        case refused(Refusal)
+    }
+
+    /// Why a statement that needed the caller's lease changed nothing.
+    public enum Refusal: Equatable, Sendable, CustomStringConvertible {
+        /// The caller does not hold the lease: it expired and went to someone else, or never was its.
+        case notOwner(current: LeaseState)
+
+        public var description: String {
+            switch self {
+            case .notOwner(let state): return "this worker does not hold the shard's lease (now \(state))"
+            }
+        }
     }
 
     public struct Rescued: Equatable, Sendable {
@@ -84,7 +108,7 @@ public struct ShardQueue {
 
     /// Marks the shard completed and inserts its final metrics in the same transaction, so a
     /// shard's metrics are counted exactly when the shard is. The UPDATE's WHERE is the whole
-    /// ownership check; when it matches nothing, `ShardLease` explains why from the row.
+    /// ownership check; when it matches nothing, the row's `LeaseState` explains why.
     public func complete(shard: Int64, worker: Int64, metrics: [MetricSample] = []) throws -> Completion {
         try connection.transaction {
             let updated = try connection.execute(Queries.completeShard, [shard, worker])
@@ -92,12 +116,7 @@ public struct ShardQueue {
                 try MetricsStore(connection: connection).insert(metrics)
                 return .completed
             }
-            var lease = try self.lease(shard: shard)
-            switch lease.complete(by: worker) {
-            case .alreadyCompleted: return .alreadyCompleted
-            case .refused(let refusal): return .refused(refusal)
-            default: return .refused(.notOwner(current: lease.state))
-            }
+            return try lease(shard: shard).completion(by: worker)
         }
     }
 
@@ -113,10 +132,10 @@ public struct ShardQueue {
 
     /// The owner reports a failure: one attempt spent, back in the queue or failed for good.
     /// - Returns: `.returned`, `.failed`, or `.refused` when `worker` does not hold the lease.
-    public func fail(shard: Int64, worker: Int64, reason: String) throws -> ShardLease.Outcome {
+    public func fail(shard: Int64, worker: Int64, reason: String) throws -> AttemptOutcome {
         try connection.transaction {
             let result = try connection.execute(Queries.failShard, [shard, worker, reason])
-            guard !result.isEmpty else { return .refused(.notOwner(current: try self.lease(shard: shard).state)) }
+            guard !result.isEmpty else { return .refused(.notOwner(current: try lease(shard: shard))) }
             let attempt = try result.int(0, 1) ?? 0
             if result.string(0, 0) == ShardState.failed.rawValue { return .failed(attempt: attempt) }
             try Self.notifyAvailable(run: Int64(try result.int(0, 2) ?? 0), on: connection)
@@ -162,20 +181,13 @@ public struct ShardQueue {
         return result.isEmpty ? nil : result.string(0, 0)
     }
 
-    /// The shard's row as a lease value, to explain a refused statement.
-    func lease(shard: Int64) throws -> ShardLease {
+    /// The shard's lease as its row stands, to explain a refused statement.
+    func lease(shard: Int64) throws -> LeaseState {
         let row = try connection.execute(Queries.selectShardLease, [shard])
-        guard !row.isEmpty else { return ShardLease(state: .failed) }
-        let owner = try row.int(0, 1).map(Int64.init)
-        let state: ShardLease.State
-        switch (row.string(0, 0).flatMap(ShardState.init(rawValue:)), owner) {
-        case (.running?, let owner?):
-            state = .leased(owner: owner, expiresAt: Date(timeIntervalSince1970: try row.double(0, 2) ?? 0))
-        case (.completed?, let owner?): state = .completed(by: owner)
-        case (.available?, _): state = .available
-        default: state = .failed
-        }
-        return ShardLease(state: state, attempt: try row.int(0, 3) ?? 0, maxAttempts: max(1, try row.int(0, 4) ?? 1))
+        guard !row.isEmpty else { return .failed }
+        return LeaseState(
+            state: row.string(0, 0).flatMap(ShardState.init(rawValue:)), owner: try row.int(0, 1).map(Int64.init),
+            expiresAt: try row.double(0, 2).map(Date.init(timeIntervalSince1970:)))
     }
 
     /// Wakes claimers sleeping in `claim(…waitingUpTo:)`; delivered when the caller's transaction commits.

@@ -108,8 +108,8 @@ SELECT pg_notify($1, $2);
 
 -- name: selectShardLease
 -- A shard's lease as its row stands, read after a statement that needed the lease matched
--- nothing, to tell the caller why (ShardLease).
-SELECT state::text, lease_owner, extract(epoch FROM lease_expires_at)::float8, attempt, max_attempts
+-- nothing, to tell the caller why (LeaseState).
+SELECT state::text, lease_owner, extract(epoch FROM lease_expires_at)::float8
   FROM shards WHERE id = $1;
 
 -- name: countShardsByState

@@ -432,9 +432,9 @@ enum Queries {
         """##
 
     /// A shard's lease as its row stands, read after a statement that needed the lease matched
-    /// nothing, to tell the caller why (ShardLease).
+    /// nothing, to tell the caller why (LeaseState).
     static let selectShardLease = ##"""
-        SELECT state::text, lease_owner, extract(epoch FROM lease_expires_at)::float8, attempt, max_attempts
+        SELECT state::text, lease_owner, extract(epoch FROM lease_expires_at)::float8
           FROM shards WHERE id = $1
         """##
 
