@@ -86,7 +86,7 @@ RETURNING state::text, attempt, run_id;
 -- name: rescueExpiredLeases
 -- The rescuer: every expired lease costs one attempt, with failShard's attempts-exhausted rule.
 -- SKIP LOCKED lets two coordinators rescue at once without waiting on, or double-counting, the
--- same shard; the CTE is the fence that makes SKIP LOCKED apply to the rows chosen.
+-- same shard. UPDATE has no SKIP LOCKED of its own: the CTE chooses and locks the rows.
 WITH expired AS (
     SELECT id FROM shards
      WHERE state = 'running' AND lease_expires_at < now()

@@ -408,7 +408,7 @@ enum Queries {
 
     /// The rescuer: every expired lease costs one attempt, with failShard's attempts-exhausted rule.
     /// SKIP LOCKED lets two coordinators rescue at once without waiting on, or double-counting, the
-    /// same shard; the CTE is the fence that makes SKIP LOCKED apply to the rows chosen.
+    /// same shard. UPDATE has no SKIP LOCKED of its own: the CTE chooses and locks the rows.
     static let rescueExpiredLeases = ##"""
         WITH expired AS (
             SELECT id FROM shards
