@@ -60,24 +60,6 @@ public struct CheckpointStore {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
-    /// The hash of a checkpoint's chunks in seq order, as stored. One aggregate, so the server
-    /// never ships the bytes to compute it.
-    static let hashChunks = """
-        SELECT encode(sha256(coalesce(string_agg(bytes, ''::bytea ORDER BY seq), ''::bytea)), 'hex'),
-               coalesce(sum(length(bytes)), 0)
-          FROM checkpoint_chunks WHERE checkpoint_id = $1
-        """
-
-    /// The same aggregate as `hashChunks`, written into the row once the chunks are in.
-    static let recordDigest = """
-        UPDATE checkpoints
-           SET sha256 = (SELECT encode(sha256(string_agg(bytes, ''::bytea ORDER BY seq)), 'hex')
-                           FROM checkpoint_chunks WHERE checkpoint_id = $1)
-         WHERE id = $1
-        """
-
-    static let columns = "id, run_id, step, kind, created_at::text, metrics::text, size, sha256"
-
     /// Stores `bytes` as a checkpoint of `run` at `step`, in one transaction (a half-written
     /// checkpoint is never visible).
     /// - Parameter metrics: the snapshot kept with it (`val_accuracy` ranks the best ones).
@@ -97,10 +79,7 @@ public struct CheckpointStore {
     func insert(run: Int64, step: Int64, kind: Kind, bytes: [UInt8], metricsJSON: String,
                 chunkSize: Int = CheckpointStore.defaultChunkSize) throws -> Record {
         // The hash is filled in after the chunks are in; the placeholder never leaves the transaction.
-        let inserted = try connection.execute("""
-            INSERT INTO checkpoints (run_id, step, kind, metrics, size, sha256)
-            VALUES ($1, $2, $3, $4::jsonb, $5, repeat('0', 64)) RETURNING id
-            """, [run, step, kind.rawValue, metricsJSON, bytes.count])
+        let inserted = try connection.execute(Queries.insertCheckpoint, [run, step, kind.rawValue, metricsJSON, bytes.count])
         guard let id = try inserted.int(0, 0).map(Int64.init) else {
             throw PostgresError(.protocolMismatch, "INSERT INTO checkpoints returned no id")
         }
@@ -108,14 +87,12 @@ public struct CheckpointStore {
         var offset = 0
         repeat {
             let end = min(offset + chunkSize, bytes.count)
-            try connection.execute(
-                "INSERT INTO checkpoint_chunks (checkpoint_id, seq, bytes) VALUES ($1, $2, $3)",
-                [id, seq, Array(bytes[offset..<end])])
+            try connection.execute(Queries.insertCheckpointChunk, [id, seq, Array(bytes[offset..<end])])
             seq += 1
             offset = end
         } while offset < bytes.count
-        try connection.execute(Self.recordDigest, [id])
-        guard let stored = try record(where: "id = $1", [id]).first else {
+        try connection.execute(Queries.recordCheckpointDigest, [id])
+        guard let stored = try records(Queries.selectCheckpoint, [id]).first else {
             throw PostgresError(.protocolMismatch, "checkpoint \(id) vanished inside its own transaction")
         }
         return stored
@@ -123,7 +100,7 @@ public struct CheckpointStore {
 
     /// A run's checkpoints, oldest step first.
     public func list(run: Int64) throws -> [Record] {
-        try record(where: "run_id = $1 ORDER BY step, id", [run])
+        try records(Queries.listCheckpoints, [run])
     }
 
     /// The checkpoint `selector` names: best = highest val_accuracy (the `best_checkpoints` view),
@@ -131,12 +108,9 @@ public struct CheckpointStore {
     public func find(run: Int64, _ selector: Selector) throws -> Record {
         let found: [Record]
         switch selector {
-        case .best:
-            found = try record(where: "id = (SELECT checkpoint FROM best_checkpoints WHERE run = $1)", [run])
-        case .latest:
-            found = try record(where: "run_id = $1 ORDER BY step DESC, id DESC LIMIT 1", [run])
-        case .step(let step):
-            found = try record(where: "run_id = $1 AND step = $2 ORDER BY id DESC LIMIT 1", [run, step])
+        case .best: found = try records(Queries.selectBestCheckpoint, [run])
+        case .latest: found = try records(Queries.selectLatestCheckpoint, [run])
+        case .step(let step): found = try records(Queries.selectCheckpointAtStep, [run, step])
         }
         guard let record = found.first else { throw Failure.notFound(run: run, selector) }
         return record
@@ -149,11 +123,9 @@ public struct CheckpointStore {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(record.size)
         // One chunk per statement: memory stays at one chunk beyond the result.
-        let count = try connection.execute("SELECT count(*) FROM checkpoint_chunks WHERE checkpoint_id = $1", [record.id])
+        let count = try connection.execute(Queries.countCheckpointChunks, [record.id])
         for seq in 0..<(try count.int(0, 0) ?? 0) {
-            let chunk = try connection.execute(
-                "SELECT bytes FROM checkpoint_chunks WHERE checkpoint_id = $1 AND seq = $2", [record.id, seq],
-                binaryResults: true)
+            let chunk = try connection.execute(Queries.selectCheckpointChunk, [record.id, seq], binaryResults: true)
             guard !chunk.isEmpty, let piece = chunk.bytes(0, 0) else {
                 throw Failure.damaged(checkpoint: record.id, expectedSHA256: record.sha256, actualSHA256: "chunk \(seq) missing",
                                       expectedSize: record.size, actualSize: bytes.count)
@@ -169,7 +141,7 @@ public struct CheckpointStore {
 
     /// Checks the stored chunks against the recorded size and SHA-256.
     public func verify(_ record: Record) throws {
-        let hash = try connection.execute(Self.hashChunks, [record.id])
+        let hash = try connection.execute(Queries.hashCheckpointChunks, [record.id])
         let actual = hash.string(0, 0) ?? ""
         let size = try hash.int(0, 1) ?? 0
         guard actual == record.sha256, size == record.size else {
@@ -183,24 +155,13 @@ public struct CheckpointStore {
     /// - Returns: the ids deleted.
     @discardableResult
     public func applyRetention(run: Int64, best: Int, keepLatest: Bool) throws -> [Int64] {
-        let deleted = try connection.execute("""
-            DELETE FROM checkpoints WHERE id IN (
-                SELECT id FROM (
-                    SELECT id, kind,
-                           row_number() OVER (
-                               PARTITION BY kind
-                               ORDER BY CASE WHEN kind = 'best' THEN (metrics ->> 'val_accuracy')::float8 END DESC NULLS LAST,
-                                        step DESC, id DESC) AS rank
-                      FROM checkpoints WHERE run_id = $1) ranked
-                 WHERE (kind = 'best' AND rank > $2) OR (kind = 'latest' AND (rank > 1 OR NOT $3)))
-            RETURNING id
-            """, [run, best, keepLatest])
+        let deleted = try connection.execute(Queries.applyCheckpointRetention, [run, best, keepLatest])
         return try (0..<deleted.count).compactMap { try deleted.int($0, 0).map(Int64.init) }
     }
 
-    private func record(where clause: String, _ parameters: [PostgresBindable]) throws -> [Record] {
-        // `clause` is always one of the literals above, never input.
-        let result = try connection.execute("SELECT \(Self.columns) FROM checkpoints WHERE \(clause)", parameters)
+    /// The rows of `query`, one of the checkpoint selects in checkpoints.sql (same columns, same order).
+    private func records(_ query: String, _ parameters: [PostgresBindable]) throws -> [Record] {
+        let result = try connection.execute(query, parameters)
         return try (0..<result.count).map { row in
             Record(id: Int64(try result.int(row, 0) ?? 0), run: Int64(try result.int(row, 1) ?? 0),
                    step: Int64(try result.int(row, 2) ?? 0), kind: Kind(rawValue: result.string(row, 3) ?? "") ?? .latest,

@@ -130,8 +130,7 @@ public struct LocalPostgres: Sendable {
     private func ensureDatabase() throws {
         let admin = try PostgresConnection(url: url.replacingOccurrences(
             of: "///\(LocalPostgres.databaseName)?", with: "///postgres?"))
-        let exists = try admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = $1", [LocalPostgres.databaseName])
+        let exists = try admin.execute(Queries.databaseExists, [LocalPostgres.databaseName])
         if exists.isEmpty {
             // CREATE DATABASE takes no bind parameters; the name is our constant.
             try admin.execute("CREATE DATABASE \(LocalPostgres.databaseName)")

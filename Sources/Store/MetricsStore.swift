@@ -37,30 +37,20 @@ public struct MetricsStore {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
-    /// A batch in one statement: columns as arrays, zipped by `unnest` (one round trip per batch,
-    /// whatever its size). `time` is the server's clock, so workers' clocks need not agree.
-    static let insertBatch = """
-        INSERT INTO metrics (run_id, step, worker_id, name, value)
-        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::float8[])
-        """
-
-    /// Inserts `samples` (nothing for an empty batch). Inside a transaction when the caller is in one.
+    /// Inserts `samples` (nothing for an empty batch) in one statement, whatever their number.
+    /// Inside a transaction when the caller is in one.
     public func insert(_ samples: [MetricSample]) throws {
         guard !samples.isEmpty else { return }
-        try connection.execute(Self.insertBatch, [
+        try connection.execute(Queries.insertMetrics, [
             PostgresArray.integers(samples.map(\.run)), PostgresArray.integers(samples.map(\.step)),
             PostgresArray.integers(samples.map(\.worker)), PostgresArray.texts(samples.map(\.name)),
             PostgresArray.doubles(samples.map(\.value)),
         ])
     }
 
-    /// The highest step of a run's metrics. Read once when a coordinator takes a run over, so a
-    /// scan of the run's index range is cheap enough; no index on (run_id, step) for it.
-    static let selectLastStep = "SELECT max(step) FROM metrics WHERE run_id = $1"
-
     /// The highest step recorded for `run` (by the coordinator or a worker), nil when none is.
     public func lastStep(run: Int64) throws -> Int64? {
-        try connection.execute(Self.selectLastStep, [run]).int(0, 0).map(Int64.init)
+        try connection.execute(Queries.selectLastMetricStep, [run]).int(0, 0).map(Int64.init)
     }
 
     public struct Point: Equatable, Sendable {
@@ -72,15 +62,8 @@ public struct MetricsStore {
     }
 
     /// A run's metrics by step (all names, or one), in the order a plot wants them.
-    static let selectSeries = """
-        SELECT step, time::text, name, value, worker_id
-          FROM metrics
-         WHERE run_id = $1 AND ($2::text IS NULL OR name = $2)
-         ORDER BY name, step, time
-        """
-
     public func series(run: Int64, name: String? = nil) throws -> [Point] {
-        let result = try connection.execute(Self.selectSeries, [run, name])
+        let result = try connection.execute(Queries.selectMetricSeries, [run, name])
         return try (0..<result.count).map { row in
             Point(step: Int64(try result.int(row, 0) ?? 0), time: result.string(row, 1) ?? "",
                   name: result.string(row, 2) ?? "", value: try result.double(row, 3) ?? .nan,

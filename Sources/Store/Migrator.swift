@@ -49,31 +49,23 @@ public struct Migrator {
     public func migrate() throws -> [Int] {
         // Up to date: nothing to create. This is the only path that needs no DDL rights, which
         // a least-privilege worker role (WorkerRole) does not have.
-        let exists = try connection.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        if exists.string(0, 0) == "t" {
+        if try isMigrated() {
             let newest = try currentVersion()
             if newest > latestKnownVersion { throw Failure.schemaTooNew(database: newest, known: latestKnownVersion) }
             if newest == latestKnownVersion { return [] }
         }
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+        try connection.execute(Queries.createSchemaMigrations)
         var applied: [Int] = []
         for migration in migrations {
             let didApply = try connection.transaction { () throws -> Bool in
                 // Two daemons starting together must not both apply the same migration: the
                 // advisory lock serialises them, and the re-check inside it sees the winner's row.
-                try connection.execute("SELECT pg_advisory_xact_lock(727274001)")
+                try connection.execute(Queries.lockMigrations)
                 let newest = try currentVersion()
                 if newest > latestKnownVersion {
                     throw Failure.schemaTooNew(database: newest, known: latestKnownVersion)
                 }
-                let done = try connection.execute(
-                    "SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version])
+                let done = try connection.execute(Queries.isMigrationApplied, [migration.version])
                 guard done.isEmpty else { return false }
                 do {
                     try connection.executeScript(migration.sql)
@@ -81,9 +73,7 @@ public struct Migrator {
                     throw Failure.migrationFailed(
                         version: migration.version, name: migration.name, reason: "\(error)")
                 }
-                try connection.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                    [migration.version, migration.name])
+                try connection.execute(Queries.recordMigration, [migration.version, migration.name])
                 return true
             }
             if didApply { applied.append(migration.version) }
@@ -97,7 +87,12 @@ public struct Migrator {
 
     /// The highest applied version, 0 for a fresh database.
     public func currentVersion() throws -> Int {
-        let result = try connection.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
-        return try result.int(0, 0) ?? 0
+        try connection.execute(Queries.selectSchemaVersion).int(0, 0) ?? 0
+    }
+
+    /// Whether any migration was ever applied here (`schema_migrations` exists). Needs no rights
+    /// on any table.
+    public func isMigrated() throws -> Bool {
+        try connection.execute(Queries.schemaMigrationsExists).bool(0, 0) == true
     }
 }

@@ -41,7 +41,7 @@ public struct QueueBenchmark {
         // The schema name is generated from digits above, never from input; DDL takes no binds.
         try admin.execute("CREATE SCHEMA \(schema)")
         defer { _ = try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
-        try admin.execute("SELECT set_config('search_path', $1, false)", [schema])
+        try admin.execute(Queries.setSearchPath, [schema])
         try Migrator(connection: admin).migrate()
 
         let config = try RunConfigParser().parse(yaml: """
@@ -60,7 +60,7 @@ public struct QueueBenchmark {
         }
         let connections = try workers.map { _ -> PostgresConnection in
             let connection = try PostgresConnection(url: url, applicationName: "crnnctl bench")
-            try connection.execute("SELECT set_config('search_path', $1, false)", [schema])
+            try connection.execute(Queries.setSearchPath, [schema])
             return connection
         }
 
@@ -85,8 +85,7 @@ public struct QueueBenchmark {
         let seconds = ProcessInfo.processInfo.systemUptime - started
 
         let unique = Set(claimed)
-        let running = try admin.execute("SELECT count(*) FROM shards WHERE run_id = $1 AND state = 'running'", [run])
-        let inDatabase = try running.int(0, 0) ?? 0
+        let inDatabase = try ShardQueue(connection: admin).counts(run: run)[.running] ?? 0
         return Report(
             claimers: claimers, shards: shards, claims: claimed.count, seconds: seconds,
             doubleClaims: claimed.count - unique.count,

@@ -22,24 +22,18 @@ public struct RunOwnership {
     /// Takes the run if no other session holds it. Locks stack within a session: take each run
     /// once per connection (the coordinator keeps the set of runs it holds).
     public func take(run: Int64) throws -> Bool {
-        let result = try connection.execute(
-            "SELECT pg_try_advisory_lock($1::int4, $2::int4)", [Int64(Self.lockSpace), Self.key(run)])
+        let result = try connection.execute(Queries.tryLockRun, [Int64(Self.lockSpace), Self.key(run)])
         return result.string(0, 0) == "t"
     }
 
     /// Gives the run up (it completed, failed, or this coordinator stops serving it).
     public func release(run: Int64) throws {
-        _ = try connection.execute(
-            "SELECT pg_advisory_unlock($1::int4, $2::int4)", [Int64(Self.lockSpace), Self.key(run)])
+        _ = try connection.execute(Queries.unlockRun, [Int64(Self.lockSpace), Self.key(run)])
     }
 
     /// The process id of the session holding `run` (nil when free), for messages and tests.
     public func holder(run: Int64) throws -> Int? {
-        let result = try connection.execute("""
-            SELECT pid FROM pg_locks
-             WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2
-            """, [Int64(Self.lockSpace), Self.key(run)])
+        let result = try connection.execute(Queries.selectRunLockHolder, [Int64(Self.lockSpace), Self.key(run)])
         return result.isEmpty ? nil : try result.int(0, 0)
     }
 

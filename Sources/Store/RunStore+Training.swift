@@ -11,7 +11,7 @@ extension RunStore {
 
     /// The run's alphabet (class i = element i − 1).
     public func charset(run: Int64) throws -> [String] {
-        let row = try connection.execute("SELECT charset::text FROM runs WHERE id = $1", [run])
+        let row = try connection.execute(Queries.selectRunCharset, [run])
         guard !row.isEmpty else { throw Failure.noSuchRun(run) }
         guard let text = row.string(0, 0) else { throw TrainingFailure.noAlphabet(run) }
         return PostgresArray.parseTexts(text).compactMap { $0 }
@@ -19,8 +19,7 @@ extension RunStore {
 
     /// Runs in `running` or `paused` state: what a restarted coordinator resumes.
     public func activeRuns() throws -> [(run: Int64, state: RunState)] {
-        let rows = try connection.execute(
-            "SELECT id, state::text FROM runs WHERE state IN ('running', 'paused') ORDER BY priority DESC, id")
+        let rows = try connection.execute(Queries.selectActiveRuns)
         return try (0..<rows.count).map { r in
             (Int64(try rows.int(r, 0) ?? 0), RunState(rawValue: rows.string(r, 1) ?? "") ?? .failed)
         }
@@ -28,7 +27,7 @@ extension RunStore {
 
     /// The run's state now.
     public func state(run: Int64) throws -> RunState {
-        let row = try connection.execute("SELECT state::text FROM runs WHERE id = $1", [run])
+        let row = try connection.execute(Queries.selectRunState, [run])
         guard !row.isEmpty, let state = RunState(rawValue: row.string(0, 0) ?? "") else { throw Failure.noSuchRun(run) }
         return state
     }
@@ -38,14 +37,14 @@ extension RunStore {
     /// Records where a run's parameter server listens now (a restarted coordinator may listen
     /// elsewhere); workers read it when they claim a shard.
     public func publish(run: Int64, psAddress: String) throws {
-        try connection.execute("UPDATE runs SET ps_address = $2 WHERE id = $1", [run, psAddress])
+        try connection.execute(Queries.publishPSAddress, [run, psAddress])
     }
 }
 
 extension RunStore {
     /// Where the run's parameter server listens now (nil before a coordinator took it).
     public func psAddress(run: Int64) throws -> String? {
-        let row = try connection.execute("SELECT ps_address FROM runs WHERE id = $1", [run])
+        let row = try connection.execute(Queries.selectPSAddress, [run])
         guard !row.isEmpty else { throw Failure.noSuchRun(run) }
         return row.string(0, 0)
     }

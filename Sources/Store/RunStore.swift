@@ -35,27 +35,6 @@ public struct RunStore {
 
     // MARK: submit
 
-    /// The run row, with its resolved alphabet.
-    static let insertRun = """
-        INSERT INTO runs (name, priority, config_yaml, config_overrides, hyperparameters, seed, charset_name, charset)
-        VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6, $7, $8::text[])
-        RETURNING id
-        """
-
-    /// All shards in one statement: columns travel as arrays and `unnest` zips them into rows, so
-    /// 40,000 shards are one round trip instead of 40,000.
-    static let insertShards = """
-        INSERT INTO shards (run_id, epoch, index, seed, slice_start, slice_count, sample_count, max_attempts)
-        SELECT $1, epoch, index, seed, slice_start, slice_count, sample_count, $2
-          FROM unnest($3::int[], $4::int[], $5::bigint[], $6::int[], $7::int[], $8::int[])
-            AS t(epoch, index, seed, slice_start, slice_count, sample_count)
-        """
-
-    static let insertEvent = """
-        INSERT INTO run_events (run_id, from_state, to_state, actor, detail)
-        VALUES ($1, $2::run_state, $3::run_state, $4, $5)
-        """
-
     /// Inserts the run (state `queued`) and all its shards in one transaction: a run is never
     /// visible without its shards.
     /// - Parameters:
@@ -81,7 +60,7 @@ public struct RunStore {
             characters = known
         }
         return try connection.transaction {
-            let inserted = try connection.execute(Self.insertRun, [
+            let inserted = try connection.execute(Queries.insertRun, [
                 runName, priority, configYAML, PostgresArray.texts(overrides), json, config.seed,
                 config.charset.name, PostgresArray.texts(characters),
             ])
@@ -89,7 +68,7 @@ public struct RunStore {
                 throw PostgresError(.protocolMismatch, "INSERT INTO runs returned no id")
             }
             let shards = plan.shards
-            try connection.execute(Self.insertShards, [
+            try connection.execute(Queries.insertShards, [
                 run, config.maxAttempts,
                 PostgresArray.integers(shards.map(\.epoch)), PostgresArray.integers(shards.map(\.index)),
                 PostgresArray.integers(shards.map(\.seed)), PostgresArray.integers(shards.map(\.sliceStart)),
@@ -101,7 +80,7 @@ public struct RunStore {
                 _ = try CheckpointStore(connection: connection).insert(
                     run: run, step: 0, kind: .latest, bytes: initialCheckpoint, metricsJSON: #"{"init": 1}"#)
             }
-            try connection.execute(Self.insertEvent, [
+            try connection.execute(Queries.insertRunEvent, [
                 run, PostgresValue.null, RunState.queued.rawValue, actor,
                 "submitted with \(shards.count) shards" + (initialCheckpoint == nil ? "" : ", starting from its init checkpoint"),
             ])
@@ -122,7 +101,7 @@ public struct RunStore {
         detail: String? = nil, psAddress: String? = nil
     ) throws -> RunState {
         try connection.transaction {
-            let current = try connection.execute("SELECT state::text FROM runs WHERE id = $1 FOR UPDATE", [run])
+            let current = try connection.execute(Queries.lockRunState, [run])
             guard !current.isEmpty, let text = current.string(0, 0), let state = RunState(rawValue: text) else {
                 throw Failure.noSuchRun(run)
             }
@@ -141,34 +120,19 @@ public struct RunStore {
         case .success(.none):
             return state
         case .success(.transition(let next, let stampsStart, let stampsFinish, let error, let wakes)):
-            try connection.execute(Self.updateState, [run, next.rawValue, stampsStart, stampsFinish, error, psAddress])
-            try connection.execute(Self.insertEvent, [run, state.rawValue, next.rawValue, actor, detail ?? error])
+            try connection.execute(Queries.updateRunState, [run, next.rawValue, stampsStart, stampsFinish, error, psAddress])
+            try connection.execute(Queries.insertRunEvent, [run, state.rawValue, next.rawValue, actor, detail ?? error])
             if wakes { try ShardQueue.notifyAvailable(run: run, on: connection) }
             return next
         }
     }
-
-    /// One UPDATE for every transition; the flags say which timestamps a move stamps. started_at
-    /// keeps its first value, so a resumed run still shows when it really began.
-    static let updateState = """
-        UPDATE runs
-           SET state = $2::run_state,
-               started_at = CASE WHEN $3 THEN coalesce(started_at, now()) ELSE started_at END,
-               finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
-               error = coalesce($5, error),
-               ps_address = coalesce($6, ps_address)
-         WHERE id = $1
-        """
 
     /// Takes the highest-priority queued run for a coordinator and starts it. SKIP LOCKED lets
     /// two coordinators starting together take different runs instead of queueing on one row.
     /// - Returns: the run id, or nil when nothing is queued.
     public func startNextQueued(psAddress: String, actor: String = RunStore.defaultActor()) throws -> Int64? {
         try connection.transaction {
-            let next = try connection.execute("""
-                SELECT id FROM runs WHERE state = 'queued'
-                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
-                """)
+            let next = try connection.execute(Queries.takeNextQueuedRun)
             guard let id = try next.isEmpty ? nil : next.int(0, 0).map(Int64.init) else { return nil }
             _ = try transition(.start, run: id, from: .queued, actor: actor, detail: nil, psAddress: psAddress)
             return id
@@ -178,9 +142,7 @@ public struct RunStore {
     /// Stores the alphabet a coordinator resolved for a run queued before alphabets were resolved
     /// at submit (migration 007; once: a run keeps its alphabet).
     public func setCharset(run: Int64, characters: [String]) throws {
-        try connection.execute(
-            "UPDATE runs SET charset = $2::text[] WHERE id = $1 AND charset IS NULL",
-            [run, PostgresArray.texts(characters)])
+        try connection.execute(Queries.setRunCharset, [run, PostgresArray.texts(characters)])
     }
 
     /// `crnnctl@host` for commands a person typed.

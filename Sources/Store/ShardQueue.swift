@@ -20,8 +20,11 @@ public struct ClaimedShard: Equatable, Sendable {
 /// The work queue workers use: claim with a lease, renew, complete (with the shard's last
 /// metrics, in one transaction), give back or fail; and the rescuer that returns expired leases.
 ///
-/// Only shards of `running` runs are handed out: queued, paused, cancelled and finished runs give
-/// nothing. Idle claimers sleep on `LISTEN crnn_shards` and poll as a fallback.
+/// Every move is one statement of sql/queries/shards.sql, the only place the lease rules are
+/// written (who may make which move, and when spent attempts fail a shard); this type runs them
+/// and reads their results. Only shards of `running` runs are handed out: queued, paused,
+/// cancelled and finished runs give nothing. Idle claimers sleep on `LISTEN crnn_shards` and
+/// poll as a fallback.
 public struct ShardQueue {
     /// NOTIFY channel, payload = run id: shards of that run just became claimable.
     public static let channel = "crnn_shards"
@@ -31,7 +34,28 @@ public struct ShardQueue {
         /// This worker had completed it already: nothing counted twice, no metrics inserted twice.
         case alreadyCompleted
         /// The worker does not hold the lease (it expired and the shard was rescued or re-claimed).
-        case refused(ShardLease.Refusal)
+        case refused(Refusal)
+    }
+
+    /// What reporting a failure did with the shard.
+    public enum AttemptOutcome: Equatable, Sendable {
+        /// Back in the queue, with `attempt` attempts spent.
+        case returned(attempt: Int)
+        /// `attempt` reached the shard's max_attempts: failed for good.
+        case failed(attempt: Int)
+        case refused(Refusal)
+    }
+
+    /// Why a statement that needed the caller's lease changed nothing.
+    public enum Refusal: Equatable, Sendable, CustomStringConvertible {
+        /// The caller does not hold the lease: it expired and went to someone else, or never was its.
+        case notOwner(current: LeaseState)
+
+        public var description: String {
+            switch self {
+            case .notOwner(let state): return "this worker does not hold the shard's lease (now \(state))"
+            }
+        }
     }
 
     public struct Rescued: Equatable, Sendable {
@@ -47,40 +71,12 @@ public struct ShardQueue {
 
     // MARK: claim
 
-    /// The claim. The run is chosen first (highest priority, then oldest, among running runs that
-    /// still have available shards), then its first available shard in (epoch, index) order. The
-    /// CTE is an optimisation fence: LIMIT 1 with SKIP LOCKED locks exactly one row, skipping rows
-    /// other claimers hold instead of queueing behind them, and the partial index shards_claimable
-    /// makes both the EXISTS and the scan start at the remaining work.
-    static let claim = """
-        WITH next AS (
-            SELECT s.id
-              FROM shards s
-             WHERE s.state = 'available'
-               AND s.run_id = (
-                     SELECT r.id FROM runs r
-                      WHERE r.state = 'running'
-                        AND EXISTS (SELECT 1 FROM shards a WHERE a.run_id = r.id AND a.state = 'available')
-                      ORDER BY r.priority DESC, r.id
-                      LIMIT 1)
-             ORDER BY s.epoch, s.index
-             LIMIT 1
-               FOR UPDATE SKIP LOCKED
-        )
-        UPDATE shards s
-           SET state = 'running', lease_owner = $1, claimed_at = now(),
-               lease_expires_at = now() + make_interval(secs => $2)
-          FROM next, runs r
-         WHERE s.id = next.id AND r.id = s.run_id
-        RETURNING s.id, s.run_id, s.epoch, s.index, s.seed, s.slice_start, s.slice_count, s.sample_count,
-                  s.attempt, s.lease_expires_at::text, r.ps_address
-        """
-
     /// Claims the next shard for `worker` with a lease of `leaseSeconds`.
     /// - Returns: nil when no running run has an available shard (or the last ones are being
     ///   claimed by others at this instant).
     public func claim(worker: Int64, leaseSeconds: Double) throws -> ClaimedShard? {
-        let result = try connection.executePrepared("crnn_claim_shard", Self.claim, [worker, leaseSeconds])
+        // Prepared: the statement every idle worker runs most, parsed and planned once per connection.
+        let result = try connection.executePrepared("crnn_claim_shard", Queries.claimShard, [worker, leaseSeconds])
         guard !result.isEmpty else { return nil }
         return ClaimedShard(
             id: Int64(try result.int(0, 0) ?? 0), run: Int64(try result.int(0, 1) ?? 0),
@@ -107,42 +103,27 @@ public struct ShardQueue {
 
     /// Extends one lease. False when `worker` no longer holds the shard.
     public func renew(shard: Int64, worker: Int64, leaseSeconds: Double) throws -> Bool {
-        try connection.execute("""
-            UPDATE shards SET lease_expires_at = now() + make_interval(secs => $3)
-             WHERE id = $1 AND state = 'running' AND lease_owner = $2
-            """, [shard, worker, leaseSeconds]).affectedRows == 1
+        try connection.execute(Queries.renewLease, [shard, worker, leaseSeconds]).affectedRows == 1
     }
 
     /// Marks the shard completed and inserts its final metrics in the same transaction, so a
     /// shard's metrics are counted exactly when the shard is. The UPDATE's WHERE is the whole
-    /// ownership check; when it matches nothing, `ShardLease` explains why from the row.
+    /// ownership check; when it matches nothing, the row's `LeaseState` explains why.
     public func complete(shard: Int64, worker: Int64, metrics: [MetricSample] = []) throws -> Completion {
         try connection.transaction {
-            let updated = try connection.execute("""
-                UPDATE shards SET state = 'completed', completed_at = now(), lease_expires_at = NULL
-                 WHERE id = $1 AND state = 'running' AND lease_owner = $2
-                """, [shard, worker])
+            let updated = try connection.execute(Queries.completeShard, [shard, worker])
             if updated.affectedRows == 1 {
                 try MetricsStore(connection: connection).insert(metrics)
                 return .completed
             }
-            var lease = try self.lease(shard: shard)
-            switch lease.complete(by: worker) {
-            case .alreadyCompleted: return .alreadyCompleted
-            case .refused(let refusal): return .refused(refusal)
-            default: return .refused(.notOwner(current: lease.state))
-            }
+            return try lease(shard: shard).completion(by: worker)
         }
     }
 
     /// Returns a shard to the queue without spending an attempt (worker stopping, run paused).
     public func giveBack(shard: Int64, worker: Int64) throws -> Bool {
         try connection.transaction {
-            let result = try connection.execute("""
-                UPDATE shards SET state = 'available', lease_owner = NULL, lease_expires_at = NULL
-                 WHERE id = $1 AND state = 'running' AND lease_owner = $2
-                RETURNING run_id
-                """, [shard, worker])
+            let result = try connection.execute(Queries.giveBackShard, [shard, worker])
             guard let run = try result.isEmpty ? nil : result.int(0, 0) else { return false }
             try Self.notifyAvailable(run: Int64(run), on: connection)
             return true
@@ -151,17 +132,10 @@ public struct ShardQueue {
 
     /// The owner reports a failure: one attempt spent, back in the queue or failed for good.
     /// - Returns: `.returned`, `.failed`, or `.refused` when `worker` does not hold the lease.
-    public func fail(shard: Int64, worker: Int64, reason: String) throws -> ShardLease.Outcome {
+    public func fail(shard: Int64, worker: Int64, reason: String) throws -> AttemptOutcome {
         try connection.transaction {
-            let result = try connection.execute("""
-                UPDATE shards
-                   SET attempt = attempt + 1,
-                       state = CASE WHEN attempt + 1 >= max_attempts THEN 'failed' ELSE 'available' END::shard_state,
-                       lease_owner = NULL, lease_expires_at = NULL, error = $3
-                 WHERE id = $1 AND state = 'running' AND lease_owner = $2
-                RETURNING state::text, attempt, run_id
-                """, [shard, worker, reason])
-            guard !result.isEmpty else { return .refused(.notOwner(current: try self.lease(shard: shard).state)) }
+            let result = try connection.execute(Queries.failShard, [shard, worker, reason])
+            guard !result.isEmpty else { return .refused(.notOwner(current: try lease(shard: shard))) }
             let attempt = try result.int(0, 1) ?? 0
             if result.string(0, 0) == ShardState.failed.rawValue { return .failed(attempt: attempt) }
             try Self.notifyAvailable(run: Int64(try result.int(0, 2) ?? 0), on: connection)
@@ -171,29 +145,12 @@ public struct ShardQueue {
 
     // MARK: rescuer
 
-    /// Every expired lease, spending one attempt (ShardLease.expire's rule in bulk). SKIP LOCKED
-    /// lets two coordinators rescue at once without waiting on, or double-counting, the same shard.
-    static let rescueExpired = """
-        WITH expired AS (
-            SELECT id FROM shards
-             WHERE state = 'running' AND lease_expires_at < now()
-               FOR UPDATE SKIP LOCKED
-        )
-        UPDATE shards s
-           SET attempt = s.attempt + 1,
-               state = CASE WHEN s.attempt + 1 >= s.max_attempts THEN 'failed' ELSE 'available' END::shard_state,
-               error = 'lease of worker ' || s.lease_owner || ' expired at ' || s.lease_expires_at,
-               lease_owner = NULL, lease_expires_at = NULL
-          FROM expired
-         WHERE s.id = expired.id
-        RETURNING s.id, s.run_id, s.state::text, s.attempt
-        """
-
     /// Returns shards whose lease expired to the queue (attempt + 1), failing those past
-    /// max_attempts, and wakes idle claimers.
+    /// max_attempts, and wakes idle claimers. Two coordinators may rescue at once: neither waits
+    /// on, or double-counts, the other's shards.
     public func rescueExpired() throws -> [Rescued] {
         try connection.transaction {
-            let result = try connection.execute(Self.rescueExpired)
+            let result = try connection.execute(Queries.rescueExpiredLeases)
             let rescued = try (0..<result.count).map { row in
                 Rescued(shard: Int64(try result.int(row, 0) ?? 0), run: Int64(try result.int(row, 1) ?? 0),
                         state: ShardState(rawValue: result.string(row, 2) ?? "") ?? .failed,
@@ -210,8 +167,7 @@ public struct ShardQueue {
 
     /// How many shards of `run` are in each state (states with none are absent).
     public func counts(run: Int64) throws -> [ShardState: Int] {
-        let result = try connection.execute(
-            "SELECT state::text, count(*) FROM shards WHERE run_id = $1 GROUP BY state", [run])
+        let result = try connection.execute(Queries.countShardsByState, [run])
         var counts: [ShardState: Int] = [:]
         for row in 0..<result.count {
             if let state = ShardState(rawValue: result.string(row, 0) ?? "") { counts[state] = try result.int(row, 1) ?? 0 }
@@ -221,34 +177,21 @@ public struct ShardQueue {
 
     /// The reason the most recently failed shard of `run` gave (nil when none failed).
     public func lastFailure(run: Int64) throws -> String? {
-        let result = try connection.execute("""
-            SELECT error FROM shards WHERE run_id = $1 AND state = 'failed'
-             ORDER BY coalesce(completed_at, claimed_at) DESC NULLS LAST, id DESC LIMIT 1
-            """, [run])
+        let result = try connection.execute(Queries.selectLastShardFailure, [run])
         return result.isEmpty ? nil : result.string(0, 0)
     }
 
-    /// The shard's row as a lease value, to explain a refused statement.
-    func lease(shard: Int64) throws -> ShardLease {
-        let row = try connection.execute("""
-            SELECT state::text, lease_owner, extract(epoch FROM lease_expires_at)::float8, attempt, max_attempts
-              FROM shards WHERE id = $1
-            """, [shard])
-        guard !row.isEmpty else { return ShardLease(state: .failed) }
-        let owner = try row.int(0, 1).map(Int64.init)
-        let state: ShardLease.State
-        switch (row.string(0, 0).flatMap(ShardState.init(rawValue:)), owner) {
-        case (.running?, let owner?):
-            state = .leased(owner: owner, expiresAt: Date(timeIntervalSince1970: try row.double(0, 2) ?? 0))
-        case (.completed?, let owner?): state = .completed(by: owner)
-        case (.available?, _): state = .available
-        default: state = .failed
-        }
-        return ShardLease(state: state, attempt: try row.int(0, 3) ?? 0, maxAttempts: max(1, try row.int(0, 4) ?? 1))
+    /// The shard's lease as its row stands, to explain a refused statement.
+    func lease(shard: Int64) throws -> LeaseState {
+        let row = try connection.execute(Queries.selectShardLease, [shard])
+        guard !row.isEmpty else { return .failed }
+        return LeaseState(
+            state: row.string(0, 0).flatMap(ShardState.init(rawValue:)), owner: try row.int(0, 1).map(Int64.init),
+            expiresAt: try row.double(0, 2).map(Date.init(timeIntervalSince1970:)))
     }
 
     /// Wakes claimers sleeping in `claim(…waitingUpTo:)`; delivered when the caller's transaction commits.
     static func notifyAvailable(run: Int64, on connection: PostgresConnection) throws {
-        try connection.execute("SELECT pg_notify($1, $2)", [channel, String(run)])
+        try connection.execute(Queries.notifyShardsAvailable, [channel, String(run)])
     }
 }

@@ -12,7 +12,8 @@ public enum RunState: String, Codable, CaseIterable, Sendable {
     public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
 }
 
-/// A shard's state, mirroring SQL `shard_state`. Moves are decided by `ShardLease`:
+/// A shard's state, mirroring SQL `shard_state`. Moves are made only by the statements in
+/// sql/queries/shards.sql (through `ShardQueue` and the heartbeat):
 ///
 /// - `available → running`: a worker claims it with a lease (`ShardQueue.claim`).
 /// - `running → completed`: its lease owner completes it, with its final metrics.

@@ -45,31 +45,22 @@ public struct WorkerRegistry {
 
     /// - Returns: the new worker id (a restarted process registers anew).
     public func register(_ registration: Registration) throws -> Int64 {
-        let result = try connection.execute("""
-            INSERT INTO workers (name, host, pid, threads, version) VALUES ($1, $2, $3, $4, $5) RETURNING id
-            """, [registration.name, registration.host, registration.pid, registration.threads, registration.version])
+        let result = try connection.execute(Queries.registerWorker, [
+            registration.name, registration.host, registration.pid, registration.threads, registration.version,
+        ])
         guard let id = try result.int(0, 0) else { throw PostgresError(.protocolMismatch, "INSERT INTO workers returned no id") }
         return Int64(id)
     }
 
-    /// Renews every running lease of `worker` in the same statement as the heartbeat, so a
-    /// heartbeat that arrives is a lease that holds.
-    static let renewLeases = """
-        UPDATE shards s
-           SET lease_expires_at = now() + make_interval(secs => $2)
-          FROM runs r
-         WHERE s.lease_owner = $1 AND s.state = 'running' AND r.id = s.run_id
-        RETURNING s.id, s.run_id, r.state::text
-        """
-
-    /// Records that `worker` is alive and extends its leases to now + `leaseSeconds`.
+    /// Records that `worker` is alive and extends its leases to now + `leaseSeconds`, in one
+    /// transaction: a heartbeat that arrives is a lease that holds.
     /// - Returns: the shards it still holds (a shard missing here was taken back: stop training it).
     /// - Throws: `Failure.unknownWorker`.
     public func heartbeat(worker: Int64, leaseSeconds: Double) throws -> [HeldShard] {
         try connection.transaction {
-            let beat = try connection.execute("UPDATE workers SET last_heartbeat = now() WHERE id = $1", [worker])
+            let beat = try connection.execute(Queries.heartbeatWorker, [worker])
             guard beat.affectedRows == 1 else { throw Failure.unknownWorker(worker) }
-            let held = try connection.execute(Self.renewLeases, [worker, leaseSeconds])
+            let held = try connection.execute(Queries.renewWorkerLeases, [worker, leaseSeconds])
             return try (0..<held.count).map { row in
                 HeldShard(shard: Int64(try held.int(row, 0) ?? 0), run: Int64(try held.int(row, 1) ?? 0),
                           runState: RunState(rawValue: held.string(row, 2) ?? "") ?? .failed)

@@ -40,15 +40,14 @@ public struct WorkerRole {
     public func grant(to name: String, password: String? = nil) throws {
         guard Self.isPlainIdentifier(name) else { throw Failure.badName(name) }
         try connection.transaction {
-            let exists = try connection.execute("SELECT 1 FROM pg_roles WHERE rolname = $1", [name])
+            let exists = try connection.execute(Queries.roleExists, [name])
             if exists.isEmpty { try connection.execute("CREATE ROLE \(name) LOGIN") }
             if let password {
                 // ALTER ROLE takes no bind parameters; format() quotes the literal server-side.
-                let statement = try connection.execute("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
-                                                       [name, password])
+                let statement = try connection.execute(Queries.formatAlterRolePassword, [name, password])
                 try connection.execute(statement.string(0, 0) ?? "")
             }
-            let database = try connection.execute("SELECT quote_ident(current_database())").string(0, 0) ?? ""
+            let database = try connection.execute(Queries.quotedCurrentDatabase).string(0, 0) ?? ""
             try connection.execute("GRANT CONNECT ON DATABASE \(database) TO \(name)")
             try connection.execute("GRANT USAGE ON SCHEMA public TO \(name)")
             for grant in Self.grants { try connection.execute(grant.replacingOccurrences(of: "%@", with: name)) }
@@ -65,7 +64,7 @@ public struct WorkerRole {
             }
             try connection.execute("REVOKE ALL ON SEQUENCE workers_id_seq FROM \(name)")
             try connection.execute("REVOKE USAGE ON SCHEMA public FROM \(name)")
-            let database = try connection.execute("SELECT quote_ident(current_database())").string(0, 0) ?? ""
+            let database = try connection.execute(Queries.quotedCurrentDatabase).string(0, 0) ?? ""
             try connection.execute("REVOKE CONNECT ON DATABASE \(database) FROM \(name)")
         }
     }

@@ -65,19 +65,6 @@ import TestSupport
         #expect(try queue.counts(run: run) == [.completed: 1])
     }
 
-    @Test func shardFailsAfterMaxAttempts() throws {
-        let connection = try TestDatabase.freshMigratedConnection()
-        let run = try StoreFixtures.runningRun(connection, shards: 1, maxAttempts: 2)
-        let worker = try StoreFixtures.worker(connection)
-        let queue = ShardQueue(connection: connection)
-        let first = try #require(try queue.claim(worker: worker, leaseSeconds: 60))
-        #expect(try queue.fail(shard: first.id, worker: worker, reason: "out of memory") == .returned(attempt: 1))
-        let second = try #require(try queue.claim(worker: worker, leaseSeconds: 60))
-        #expect(try queue.fail(shard: second.id, worker: worker, reason: "out of memory") == .failed(attempt: 2))
-        #expect(try queue.claim(worker: worker, leaseSeconds: 60) == nil)
-        #expect(try queue.counts(run: run) == [.failed: 1])
-    }
-
     @Test func completingTwiceCountsOnceWithItsMetrics() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         let run = try StoreFixtures.runningRun(connection, shards: 2)

@@ -1,7 +1,7 @@
 -- Workers and the shard queue. A shard is a unit of training work: (run, epoch, index) with the
 -- seed that regenerates its synthetic samples bit for bit, or a slice of a dataset manifest.
 --
--- Shard states (who moves them, see Swift ShardLease):
+-- Shard states (who moves them: the statements in sql/queries/shards.sql):
 --   available -> running    a worker claims it with a lease (ShardQueue.claim)
 --   running   -> completed  its lease owner completes it, with its final metrics, in one transaction
 --   running   -> available  the owner gives it back, or the rescuer finds its lease expired (attempt + 1)

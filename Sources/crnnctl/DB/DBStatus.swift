@@ -33,8 +33,7 @@ struct DBStatus: ParsableCommand {
     private func printSchemaVersion(url: String) throws {
         let connection = try PostgresConnection(url: url, applicationName: "crnnctl")
         let migrator = Migrator(connection: connection)
-        let tables = try connection.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        let version = tables.bool(0, 0) == true ? try migrator.currentVersion() : 0
+        let version = try migrator.isMigrated() ? try migrator.currentVersion() : 0
         print("schema: version \(version) (this build knows \(migrator.latestKnownVersion))")
     }
 }

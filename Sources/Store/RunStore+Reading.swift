@@ -49,20 +49,11 @@ extension RunStore {
         public let latestMetrics: [LatestMetric]
     }
 
-    /// The view does the aggregation so psql users and crnnctl see the same numbers.
-    static let selectSummaries = """
-        SELECT run, name, state::text, priority, shards_completed, shards_total, shards_failed, progress_pct,
-               train_loss, best_val_accuracy, samples_per_s, active_workers,
-               created_at::text, started_at::text, finished_at::text, error
-          FROM run_summary
-         WHERE $1::bigint IS NULL OR run = $1
-         ORDER BY run
-        """
-
+    /// Every run, as `run_summary` shows it (the view aggregates, so psql users see the same).
     public func list() throws -> [Summary] { try summaries(run: nil) }
 
     private func summaries(run: Int64?) throws -> [Summary] {
-        let result = try connection.execute(Self.selectSummaries, [run])
+        let result = try connection.execute(Queries.selectRunSummaries, [run])
         return try (0..<result.count).map { row in
             Summary(
                 run: Int64(try result.int(row, 0) ?? 0), name: result.string(row, 1) ?? "",
@@ -81,23 +72,10 @@ extension RunStore {
     /// - Throws: `Failure.noSuchRun`.
     public func detail(run: Int64) throws -> Detail {
         guard let summary = try summaries(run: run).first else { throw Failure.noSuchRun(run) }
-        let row = try connection.execute("""
-            SELECT config_yaml, config_overrides::text, hyperparameters::text, charset_name,
-                   cardinality(charset), ps_address
-              FROM runs WHERE id = $1
-            """, [run])
-        let states = try connection.execute(
-            "SELECT state::text, count(*) FROM shards WHERE run_id = $1 GROUP BY state ORDER BY state", [run])
-        let events = try connection.execute("""
-            SELECT time::text, from_state::text, to_state::text, actor, detail
-              FROM run_events WHERE run_id = $1 ORDER BY time, id
-            """, [run])
-        // DISTINCT ON walks metrics_by_run_name_step backwards per name: one row per metric.
-        let metrics = try connection.execute("""
-            SELECT DISTINCT ON (name) name, step, value, time::text
-              FROM metrics WHERE run_id = $1
-             ORDER BY name, step DESC, time DESC
-            """, [run])
+        let row = try connection.execute(Queries.selectRunDetail, [run])
+        let states = try connection.execute(Queries.countShardsByState, [run])
+        let events = try connection.execute(Queries.selectRunEvents, [run])
+        let metrics = try connection.execute(Queries.selectLatestMetrics, [run])
         var shardStates: [String: Int] = [:]
         for r in 0..<states.count { shardStates[states.string(r, 0) ?? "?"] = try states.int(r, 1) ?? 0 }
         return Detail(
@@ -118,7 +96,7 @@ extension RunStore {
 
     /// The stored config of a run, decoded (what a coordinator or worker starts from).
     public func config(run: Int64) throws -> RunConfig {
-        let row = try connection.execute("SELECT hyperparameters::text FROM runs WHERE id = $1", [run])
+        let row = try connection.execute(Queries.selectRunConfig, [run])
         guard !row.isEmpty, let json = row.string(0, 0) else { throw Failure.noSuchRun(run) }
         return try RunConfig(json: json)
     }
