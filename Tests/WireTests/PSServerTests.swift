@@ -199,9 +199,9 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
             // A push declaring 60,000 payload bytes, of which 20,000 arrive: then nothing.
             var partial = FrameFormat.magic + [FrameFormat.version, MessageType.push.rawValue, 0]
             partial += [0x00, 0x00, 0xEA, 0x60] + [UInt8](repeating: 0, count: 20_000)
-            let closed = try await RawAuthenticatedPeer.send(partial, port: port, token: token, run: 3,
-                                                            awaitingCloseFor: .seconds(60))
-            #expect(closed, "the server kept a half-sent frame for 60 s")
+            let outcome = try await RawAuthenticatedPeer.send(partial, port: port, token: token, run: 3,
+                                                             awaitingCloseFor: .seconds(300))
+            #expect(outcome.closed, "the server kept a half-sent frame for 300 s (\(outcome.stage))")
             // Other connections are not affected.
             #expect(try await good.pull().version == 0)
             await good.bye()
@@ -224,9 +224,13 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
 /// framing layer (a frame cut short, say) and waits for the server to close.
 private enum RawAuthenticatedPeer {
     /// Authenticates, writes `bytes`, then reads until the server closes.
-    /// - Returns: false when `limit` passed first (the connection is then closed here).
+    /// - Returns: whether the server closed before `limit` passed (else the connection is closed
+    ///   here), and how far the exchange had got, for a failure message.
     static func send(_ bytes: [UInt8], port: Int, token: SharedToken, run: UInt64,
-                     awaitingCloseFor limit: TimeAmount) async throws -> Bool {
+                     awaitingCloseFor limit: TimeAmount) async throws -> (closed: Bool, stage: String) {
+        let started = ContinuousClock.now
+        let stage = NIOLockedValueBox("connecting")
+        func reached(_ what: String) { stage.withLockedValue { $0 = "\(what) after \(ContinuousClock.now - started)" } }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -244,18 +248,22 @@ private enum RawAuthenticatedPeer {
             var replies = FrameReader(inbound: inbound.makeAsyncIterator())
             let name = "raw-peer"
             try await outbound.write(try FrameTests.wireBytes(.hello(Hello(clientName: name, runID: run))))
+            reached("hello sent")
             guard case .challenge(let nonce) = try await replies.next() else { throw PSClientError.connectionClosed }
             let mac = HandshakeAuth.mac(token: token, nonce: nonce, clientName: name)
             try await outbound.write(try FrameTests.wireBytes(.auth(mac: mac)))
+            reached("auth sent")
             guard case .welcome = try await replies.next() else { throw PSClientError.connectionClosed }
             try await outbound.write(ByteBuffer(bytes: bytes))
+            reached("welcome received and bytes written")
             do {
                 while try await replies.next() != nil {}
             } catch {
                 // A reset is a close too.
             }
+            reached("closed by the server")
         }
-        return !guardFired.withLockedValue { $0 }
+        return (!guardFired.withLockedValue { $0 }, stage.withLockedValue { $0 })
     }
 
     /// Cuts the server's bytes into messages.
