@@ -119,6 +119,29 @@ import Store
         #expect(neither.status != 0 && neither.text.contains("exactly one of --best, --latest, --step"))
     }
 
+    @Test func plotWritesTheRunsCurvesAsSVG() throws {
+        let url = try TestDatabase.freshDatabaseURL()
+        let demo = Self.examples.appendingPathComponent("demo.yaml").path
+        #expect(try crnnctl(["submit", demo, "--name", "curves <&>"], db: url).status == 0)
+        let connection = try PostgresConnection(url: url)
+        var samples: [MetricSample] = []
+        for step in 1...20 {
+            let at = Int64(step * 10)
+            samples.append(MetricSample(run: 1, step: at, name: "train_loss", value: 3 / Double(step)))
+            samples.append(MetricSample(run: 1, step: at, name: "val_accuracy", value: Double(step) / 20))
+        }
+        try MetricsStore(connection: connection).insert(samples)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("curves-\(UInt32.random(in: 0...UInt32.max)).svg").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let plot = try crnnctl(["plot", "1", "-o", output], db: url)
+        #expect(plot.status == 0 && plot.text.contains("20 training-loss points, 20 validations"), "\(plot.text)")
+        let svg = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml") && svg.contains("<svg") && svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.contains("curves &lt;&amp;&gt;") && !svg.contains("curves <&>"), "the run's name is escaped")
+        let missing = try crnnctl(["plot", "7", "-o", output], db: url)
+        #expect(missing.status != 0 && missing.text.contains("7"), "\(missing.text)")
+    }
+
     @Test func benchQueueReportsNoDoubleClaims() throws {
         let url = try TestDatabase.freshDatabaseURL()
         let bench = try crnnctl(["bench", "queue", "--claimers", "4", "--shards", "300"], db: url)
