@@ -28,12 +28,16 @@ public struct LineChart: Sendable {
     /// Fixed y range (e.g. 0…1 for an accuracy); nil: from the data, starting at 0 when all
     /// values are positive.
     public var yRange: ClosedRange<Double>?
+    /// Fixed x range (charts stacked on one axis share it); nil: from the data.
+    public var xRange: ClosedRange<Double>?
 
-    public init(title: String, xLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
+    public init(title: String, xLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil,
+                xRange: ClosedRange<Double>? = nil) {
         self.title = title
         self.xLabel = xLabel
         self.series = series
         self.yRange = yRange
+        self.xRange = xRange
     }
 
     /// The chart as an SVG `<g>` group of `width`×`height` at (`x`, `y`).
@@ -48,7 +52,7 @@ public struct LineChart: Sendable {
             out += "<text x=\"\(fmt(x + width / 2))\" y=\"\(fmt(y + height / 2))\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">no data yet</text>\n</g>\n"
             return out
         }
-        let xs = Ticks(low: all.map(\.x).min()!, high: all.map(\.x).max()!)
+        let xs = Ticks(low: xRange?.lowerBound ?? all.map(\.x).min()!, high: xRange?.upperBound ?? all.map(\.x).max()!)
         let ys: Ticks
         if let yRange {
             ys = Ticks(low: yRange.lowerBound, high: yRange.upperBound)
@@ -88,13 +92,13 @@ public struct LineChart: Sendable {
     }
 }
 
-/// About five round tick values covering [low, high] (1, 2 or 5 × a power of ten apart).
+/// Four to seven round tick values covering [low, high] (1, 2 or 5 × a power of ten apart).
 struct Ticks {
     let low: Double, high: Double, step: Double
 
     init(low: Double, high: Double) {
         let span = high > low ? high - low : max(abs(low), 1)
-        let raw = span / 5
+        let raw = span / 6
         let power = pow10(floorLog10(raw))
         let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power
         self.step = step
@@ -108,7 +112,7 @@ struct Ticks {
     }
 
     func label(_ value: Double) -> String {
-        if abs(value) >= 10_000 { return "\(Int(value / 1000))k" }
+        if step >= 1000 && value != 0 { return formatFixed(value / 1000, decimals: step >= 10_000 || (step / 1000).rounded() == step / 1000 ? 0 : 1) + "k" }
         if step >= 1 { return "\(Int(value.rounded()))" }
         let decimals = max(0, Int(-floorLog10(step)))
         return formatFixed(value, decimals: decimals)

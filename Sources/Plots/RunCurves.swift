@@ -18,15 +18,17 @@ public enum RunCurves {
             let rows = points.filter { $0.name == name && !$0.fromWorker }.sorted { $0.step < $1.step }
             return Series(name: label, points: rows.map { (Double($0.step), $0.value) }, colour: colour)
         }
+        let steps = points.filter { !$0.fromWorker }.map { Double($0.step) }
+        let shared = steps.min().map { $0...max($0, steps.max()!) }
         return [
             LineChart(title: "Loss", xLabel: "step", series: [
                 series("train_loss", "training loss", "#1f77b4"),
                 series("val_loss", "validation loss", "#ff7f0e"),
-            ]),
+            ], xRange: shared),
             LineChart(title: "Validation", xLabel: "step", series: [
                 series("val_accuracy", "line accuracy", "#2ca02c"),
                 series("val_cer", "character error rate", "#d62728"),
-            ], yRange: 0...1),
+            ], yRange: 0...1, xRange: shared),
         ]
     }
 }
