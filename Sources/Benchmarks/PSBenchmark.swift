@@ -201,15 +201,3 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
         return Ack(outcome)
     }
 }
-
-/// Why the benchmark's server refuses a request (the same reasons as the coordinator's).
-enum ParameterServiceRefusal: Error, CustomStringConvertible {
-    case unknownRun(UInt64)
-    case wrongCodec(expected: String, got: String)
-    var description: String {
-        switch self {
-        case .unknownRun(let run): return "run \(run) is not served by this benchmark"
-        case let .wrongCodec(expected, got): return "benchmark uses codec \(expected), push used \(got)"
-        }
-    }
-}

@@ -28,7 +28,7 @@ public final class InProcessLink: ParameterServerLink, @unchecked Sendable {
     public func push(baseVersion: UInt64, sampleCount: UInt32, loss: Float, codecName: String,
                      payload: [UInt8]) async throws -> Ack {
         guard codecName == codec.name else {
-            throw ParameterService.Refusal.wrongCodec(expected: codec.name, got: codecName)
+            throw ParameterServiceRefusal.wrongCodec(expected: codec.name, got: codecName)
         }
         let push = Push(runID: welcome.runID, baseVersion: baseVersion, sampleCount: sampleCount, loss: loss,
                         codecName: codecName, payload: ByteBuffer(bytes: payload))

@@ -10,17 +10,6 @@ import NIOPosix
 import Wire
 
 final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
-    enum Refusal: Error, CustomStringConvertible {
-        case unknownRun(UInt64)
-        case wrongCodec(expected: String, got: String)
-        var description: String {
-            switch self {
-            case .unknownRun(let run): return "run \(run) is not being trained by this coordinator"
-            case let .wrongCodec(expected, got): return "run uses codec \(expected), push used \(got)"
-            }
-        }
-    }
-
     private let lock = NSLock()
     private var trainers: [UInt64: RunTrainer] = [:]
     private var codecs: [UInt64: any GradientCodec] = [:]
@@ -39,7 +28,7 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 
     private func trainer(_ run: UInt64) throws -> (RunTrainer, any GradientCodec) {
         guard let found = lock.withLock({ trainers[run].map { ($0, codecs[run]!) } }) else {
-            throw Refusal.unknownRun(run)
+            throw ParameterServiceRefusal.unknownRun(run)
         }
         return found
     }
@@ -63,11 +52,25 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
     func handlePush(_ push: Push, from client: Hello) async throws -> Ack {
         let (trainer, codec) = try trainer(push.runID)
         guard push.codecName == codec.name else {
-            throw Refusal.wrongCodec(expected: codec.name, got: push.codecName)
+            throw ParameterServiceRefusal.wrongCodec(expected: codec.name, got: push.codecName)
         }
         let outcome = try await trainer.core.push(push, codec: codec)
         trainer.recordPush(bytes: push.payload.readableBytes, samples: Int(push.sampleCount),
                            loss: push.loss, outcome: outcome)
         return Ack(outcome)
+    }
+}
+
+/// Why a parameter server refuses a request (the coordinator's, an in-process link's, the
+/// benchmark's).
+public enum ParameterServiceRefusal: Error, CustomStringConvertible {
+    case unknownRun(UInt64)
+    case wrongCodec(expected: String, got: String)
+
+    public var description: String {
+        switch self {
+        case .unknownRun(let run): return "run \(run) is not being trained by this server"
+        case let .wrongCodec(expected, got): return "run uses codec \(expected), push used \(got)"
+        }
     }
 }
