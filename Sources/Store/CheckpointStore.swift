@@ -164,7 +164,7 @@ public struct CheckpointStore {
         let result = try connection.execute(query, parameters)
         return try (0..<result.count).map { row in
             Record(id: Int64(try result.int(row, 0) ?? 0), run: Int64(try result.int(row, 1) ?? 0),
-                   step: Int64(try result.int(row, 2) ?? 0), kind: Kind(rawValue: result.string(row, 3) ?? "") ?? .latest,
+                   step: Int64(try result.int(row, 2) ?? 0), kind: try result.named(Kind.self, row, 3),
                    createdAt: result.string(row, 4) ?? "", metrics: result.string(row, 5) ?? "{}",
                    size: try result.int(row, 6) ?? 0, sha256: result.string(row, 7) ?? "")
         }

@@ -76,6 +76,18 @@ public struct PostgresResult: Sendable {
         }
     }
 
+    /// A column holding one of `T`'s names (a state, a kind). A name this build does not know
+    /// (a newer schema) or NULL is an error, never another value taken in its place.
+    public func named<T: RawRepresentable>(_ type: T.Type, _ row: Int, _ column: Int) throws -> T where T.RawValue == String {
+        guard let text = string(row, column) else {
+            throw PostgresError(.protocolMismatch, "column \(columns[column]) is NULL where a \(T.self) was expected")
+        }
+        guard let value = T(rawValue: text) else {
+            throw PostgresError(.protocolMismatch, "column \(columns[column]) holds '\(text)', which this build does not know as a \(T.self)")
+        }
+        return value
+    }
+
     public func bool(_ row: Int, _ column: Int) -> Bool? {
         string(row, column).map { $0 == "t" || $0 == "true" }
     }

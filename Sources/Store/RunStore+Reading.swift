@@ -57,7 +57,7 @@ extension RunStore {
         return try (0..<result.count).map { row in
             Summary(
                 run: Int64(try result.int(row, 0) ?? 0), name: result.string(row, 1) ?? "",
-                state: RunState(rawValue: result.string(row, 2) ?? "") ?? .failed,
+                state: try result.named(RunState.self, row, 2),
                 priority: try result.int(row, 3) ?? 0,
                 shardsCompleted: try result.int(row, 4) ?? 0, shardsTotal: try result.int(row, 5) ?? 0,
                 shardsFailed: try result.int(row, 6) ?? 0, progressPercent: try result.double(row, 7),
@@ -83,9 +83,10 @@ extension RunStore {
             overrides: PostgresArray.parseTexts(row.string(0, 1) ?? "{}").compactMap { $0 },
             hyperparameters: row.string(0, 2) ?? "{}", charsetName: row.string(0, 3) ?? "",
             charsetSize: try row.int(0, 4), psAddress: row.string(0, 5), shardStates: shardStates,
-            events: (0..<events.count).map { r in
-                Event(time: events.string(r, 0) ?? "", from: events.string(r, 1).flatMap(RunState.init(rawValue:)),
-                      to: RunState(rawValue: events.string(r, 2) ?? "") ?? .failed,
+            events: try (0..<events.count).map { r in
+                Event(time: events.string(r, 0) ?? "",
+                      from: events.isNull(r, 1) ? nil : try events.named(RunState.self, r, 1),
+                      to: try events.named(RunState.self, r, 2),
                       actor: events.string(r, 3) ?? "", detail: events.string(r, 4))
             },
             latestMetrics: try (0..<metrics.count).map { r in

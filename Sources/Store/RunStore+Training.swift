@@ -21,7 +21,7 @@ extension RunStore {
     public func activeRuns() throws -> [(run: Int64, state: RunState)] {
         let rows = try connection.execute(Queries.selectActiveRuns)
         return try (0..<rows.count).map { r in
-            (Int64(try rows.int(r, 0) ?? 0), RunState(rawValue: rows.string(r, 1) ?? "") ?? .failed)
+            (Int64(try rows.int(r, 0) ?? 0), try rows.named(RunState.self, r, 1))
         }
     }
 

@@ -153,7 +153,7 @@ public struct ShardQueue {
             let result = try connection.execute(Queries.rescueExpiredLeases)
             let rescued = try (0..<result.count).map { row in
                 Rescued(shard: Int64(try result.int(row, 0) ?? 0), run: Int64(try result.int(row, 1) ?? 0),
-                        state: ShardState(rawValue: result.string(row, 2) ?? "") ?? .failed,
+                        state: try result.named(ShardState.self, row, 2),
                         attempt: try result.int(row, 3) ?? 0)
             }
             for run in Set(rescued.filter { $0.state == .available }.map(\.run)).sorted() {

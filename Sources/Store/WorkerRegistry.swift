@@ -63,7 +63,7 @@ public struct WorkerRegistry {
             let held = try connection.execute(Queries.renewWorkerLeases, [worker, leaseSeconds])
             return try (0..<held.count).map { row in
                 HeldShard(shard: Int64(try held.int(row, 0) ?? 0), run: Int64(try held.int(row, 1) ?? 0),
-                          runState: RunState(rawValue: held.string(row, 2) ?? "") ?? .failed)
+                          runState: try held.named(RunState.self, row, 2))
             }
         }
     }
