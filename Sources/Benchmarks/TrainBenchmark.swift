@@ -5,11 +5,6 @@ import Engine
 import Foundation
 
 public enum TrainBenchmark {
-    /// The optimiser run after every step.
-    public enum OptimizerChoice: String, Sendable, CaseIterable {
-        case sgd, adam
-    }
-
     public struct Result: Sendable {
         /// Steady-state throughput (warm-up steps excluded).
         public var imagesPerSecond: Double
@@ -44,14 +39,17 @@ public enum TrainBenchmark {
     /// Trains `warmup + steps` steps on one fixed batch and times the last `steps`.
     /// - Throws: `ModelInputError` / `CTCError` if the sizes make no valid batch.
     public static func run(preset: ModelPreset, classes: Int, width: Int, batch n: Int, threads: Int,
-                           steps: Int, warmup: Int = 2, optimizer: OptimizerChoice = .adam,
+                           steps: Int, warmup: Int = 2, optimizer: OptimizerKind = .adam,
                            progress: ((Int, Double, Float) -> Void)? = nil) throws -> Result {
         let config = preset.config(classes: classes)
         let model = CRNNModel(config: config, seed: 1, threads: threads)
-        let opt: Optimizer = optimizer == .adam
-            ? Adam(layout: model.parameters.layout)
-            : SGD(layout: model.parameters.layout, momentum: 0.9, weightDecay: 1e-4)
-        let lr: Float = optimizer == .adam ? 1e-3 : 1e-2
+        // PyTorch's defaults, as tools/bench/torch_crnn.py uses them.
+        let opt: Optimizer, lr: Float
+        switch optimizer {
+        case .adam: (opt, lr) = (Adam(layout: model.parameters.layout), 1e-3)
+        case .sgd: (opt, lr) = (SGD(layout: model.parameters.layout, momentum: 0.9, weightDecay: 1e-4), 1e-2)
+        case .adadelta: (opt, lr) = (Adadelta(layout: model.parameters.layout, rho: 0.9, eps: 1e-6, weightDecay: 0), 1)
+        }
         let data = batch(classes: classes, width: width, batch: n, seed: 1)
         var times: [Double] = [], cpu: [Double] = [], losses: [Float] = []
         for step in 0..<(warmup + steps) {

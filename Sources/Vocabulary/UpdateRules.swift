@@ -40,3 +40,11 @@ extension UpdateMode: Codable {
         }
     }
 }
+
+/// The optimisers a run (or `crnnctl bench train`) can name; `Engine` implements each.
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+    /// SGD with momentum (the original recipe).
+    case sgd
+    case adam
+    case adadelta
+}

@@ -25,7 +25,7 @@ struct BenchTrainCommand: ParsableCommand {
     var steps: Int = 10
     @Option(help: "Untimed warm-up steps before the timed ones.")
     var warmup: Int = 2
-    @Option(help: "Optimiser: adam or sgd.")
+    @Option(help: "Optimiser: adam, sgd or adadelta (PyTorch's defaults).")
     var optimizer: String = "adam"
     @Flag(help: "Print every step's time and loss.")
     var verbose = false
@@ -39,8 +39,8 @@ struct BenchTrainCommand: ParsableCommand {
         guard batch >= 1, threads >= 1, steps >= 1, warmup >= 0 else {
             throw ValidationError("--batch, --threads and --steps must be positive, --warmup non-negative")
         }
-        guard TrainBenchmark.OptimizerChoice(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer must be adam or sgd")
+        guard OptimizerKind(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -49,7 +49,7 @@ struct BenchTrainCommand: ParsableCommand {
         let preset = ModelPreset(rawValue: preset)!
         let result = try TrainBenchmark.run(
             preset: preset, classes: classes, width: width, batch: batch, threads: threads,
-            steps: steps, warmup: warmup, optimizer: TrainBenchmark.OptimizerChoice(rawValue: optimizer)!,
+            steps: steps, warmup: warmup, optimizer: OptimizerKind(rawValue: optimizer)!,
             progress: verbose ? { step, seconds, loss in
                 print("step \(step): \(String(format: "%.3f", seconds)) s, loss \(loss)")
             } : nil)

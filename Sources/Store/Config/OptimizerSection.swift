@@ -4,10 +4,10 @@ enum OptimizerSection {
     /// `optimizer: adam` (defaults) or `optimizer: {type: sgd, lr: 0.01, momentum: 0.9, ...}`.
     static func parse(_ node: ConfigNode) throws -> RunConfig.Optimizer {
         if !node.isMapping {
-            return .defaults(try node.choice(RunConfig.Optimizer.Kind.self))
+            return .defaults(try node.choice(OptimizerKind.self))
         }
         var section = try ConfigMapping(node)
-        let kind = try section.optional("type")?.choice(RunConfig.Optimizer.Kind.self) ?? .sgd
+        let kind = try section.optional("type")?.choice(OptimizerKind.self) ?? .sgd
         var result = RunConfig.Optimizer.defaults(kind)
         result.lr = try section.optional("lr")?.double(in: 0...10, lowerOpen: true) ?? result.lr
         result.weightDecay = try section.optional("weight_decay")?.double(in: 0...1) ?? result.weightDecay

@@ -15,8 +15,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     }
 
     public struct Optimizer: Codable, Equatable, Sendable {
-        public enum Kind: String, Codable, CaseIterable, Sendable { case sgd, adam, adadelta }
-        public var type: Kind
+        public var type: OptimizerKind
         public var lr: Double
         /// SGD only.
         public var momentum: Double?
@@ -29,7 +28,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
         public var rho: Double?
 
         /// PyTorch's defaults for `kind`, with the original recipe's SGD momentum.
-        public static func defaults(_ kind: Kind) -> Optimizer {
+        public static func defaults(_ kind: OptimizerKind) -> Optimizer {
             switch kind {
             case .sgd: return Optimizer(type: .sgd, lr: 0.01, momentum: 0.9, weightDecay: 0)
             case .adam: return Optimizer(type: .adam, lr: 0.001, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8)
@@ -37,7 +36,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
             }
         }
 
-        public init(type: Kind, lr: Double, momentum: Double? = nil, weightDecay: Double,
+        public init(type: OptimizerKind, lr: Double, momentum: Double? = nil, weightDecay: Double,
                     betas: [Double]? = nil, eps: Double? = nil, rho: Double? = nil) {
             self.type = type; self.lr = lr; self.momentum = momentum; self.weightDecay = weightDecay
             self.betas = betas; self.eps = eps; self.rho = rho
