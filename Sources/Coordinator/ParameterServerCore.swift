@@ -8,7 +8,6 @@
 import Engine
 import Foundation
 import NIOCore
-import NIOPosix
 import Training
 import Wire
 
@@ -204,22 +203,16 @@ public final class ParameterServerCore: @unchecked Sendable {
         }
     }
 
-    /// Submits a wire push and waits for its outcome; the push is decoded on NIO's blocking
-    /// thread pool, off Swift's cooperative threads.
+    /// Submits a wire push and waits for its outcome.
     public func push(_ push: Push, codec: any GradientCodec) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            NIOThreadPool.singleton.submit { state in
-                guard case .active = state else {
-                    return continuation.resume(throwing: NIOThreadPoolError.ThreadPoolInactive())
+            do {
+                try push.payload.withUnsafeReadableBytes { raw in
+                    try submit(payload: raw, codec: codec, baseVersion: push.baseVersion,
+                               sampleCount: Int(push.sampleCount)) { continuation.resume(returning: $0) }
                 }
-                do {
-                    try push.payload.withUnsafeReadableBytes { raw in
-                        try self.submit(payload: raw, codec: codec, baseVersion: push.baseVersion,
-                                        sampleCount: Int(push.sampleCount)) { continuation.resume(returning: $0) }
-                    }
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+            } catch {
+                continuation.resume(throwing: error)
             }
         }
     }

@@ -1,8 +1,8 @@
 // The parameter server's answers to workers, for every run this coordinator trains.
 //
-// Compressing a pull's parameters and decoding a push are milliseconds to seconds of CPU: they
-// run on NIO's blocking thread pool, not on Swift's cooperative threads (one per core), which
-// must stay free to read frames and send acknowledgements.
+// Compressing a pull's parameters is milliseconds to seconds of CPU: it runs on NIO's blocking
+// thread pool, not on Swift's cooperative threads (one per core), which must stay free to read
+// frames and send acknowledgements. A push is decoded on the connection's task, where it arrives.
 import Foundation
 import Logging
 import NIOCore
