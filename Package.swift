@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(
             name: "WireTests",
-            dependencies: ["Wire", "TestSupport", "Benchmarks", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["Wire", "Benchmarks", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
             name: "crnnctlTests",

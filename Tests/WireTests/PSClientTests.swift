@@ -2,7 +2,6 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
-import TestSupport
 @testable import Wire
 
 /// Admits clients with the token, as the parameter server does, and answers nothing after that;
@@ -62,7 +61,7 @@ private final class AdmitOnlyServer: Sendable {
 /// is left running: a request that hangs must fail the test, not hold it for the client's timeout).
 private func errorThrown(within limit: Duration, by body: @escaping @Sendable () async throws -> Void) async -> (any Error)? {
     let (outcomes, continuation) = AsyncStream<(any Error)?>.makeStream()
-    Task(executorPreference: DedicatedTaskExecutor.shared) {
+    Task {
         do { try await body(); continuation.yield(nil) } catch { continuation.yield(error) }
         continuation.finish()
     }
@@ -78,11 +77,6 @@ private func errorThrown(within limit: Duration, by body: @escaping @Sendable ()
     let token = try! SharedToken("cluster-token")
 
     @Test func requestAfterTheServerWentAwayFailsAtOnce() async throws {
-        try await withTaskExecutorPreference(DedicatedTaskExecutor.shared) { try await serverGoesAway() }
-    }
-
-    /// The test's body, on threads of its own (see `DedicatedTaskExecutor`).
-    private func serverGoesAway() async throws {
         let server = try await AdmitOnlyServer(token: token)
         let client = try await PSClient.connect(host: "127.0.0.1", port: server.port, token: token,
                                                 clientName: "worker-a", runID: 3)

@@ -3,7 +3,6 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
-import TestSupport
 @testable import Wire
 
 /// An in-memory parameter server: enough to exercise the protocol, not the training logic.
@@ -80,13 +79,10 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
 @Suite struct PSServerTests {
     let token = try! SharedToken("cluster-token")
 
-    /// Runs `body` against a live server on 127.0.0.1 with a free port, both on threads of
-    /// their own (see `DedicatedTaskExecutor`).
+    /// Runs `body` against a live server on 127.0.0.1 with a free port.
     private func withServer(_ configure: (inout PSServerConfiguration) -> Void = { _ in },
                             _ body: (Int, ArenaDelegate) async throws -> Void) async throws {
-        try await withTaskExecutorPreference(DedicatedTaskExecutor.shared) {
-            try await serving(configure, body)
-        }
+        try await serving(configure, body)
     }
 
     private func serving(_ configure: (inout PSServerConfiguration) -> Void,
@@ -98,7 +94,7 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
         var logger = Logger(label: "test.ps")
         logger.logLevel = .critical
         let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
-        let running = Task(executorPreference: DedicatedTaskExecutor.shared) { try await server.run() }
+        let running = Task { try await server.run() }
         do {
             try await body(server.port, delegate)
         } catch {
