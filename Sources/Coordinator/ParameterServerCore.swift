@@ -73,11 +73,9 @@ public final class ParameterServerCore: @unchecked Sendable {
         let count = model.parameters.count + model.buffers.count
         pending = PendingUpdate(sum: [Float](repeating: 0, count: count))
         spare = [Float](repeating: 0, count: count)
-        let thread = Thread { [weak self] in
+        startPosixThread(name: "crnn-optimizer") { [weak self] in
             while let core = self, core.stepWhenDue(wait: 0.2) {}
         }
-        thread.name = "crnn-optimizer"
-        thread.start()
     }
 
     deinit { failWaiters(pending.waiters) }
