@@ -79,8 +79,8 @@ final class Cluster {
     func stopAll() {
         for worker in workers where worker.isRunning { worker.signal(SIGTERM) }
         for coordinator in coordinators where coordinator.isRunning { coordinator.signal(SIGTERM) }
-        for worker in workers where worker.waitFor(seconds: 20) == nil { worker.signal(SIGKILL) }
-        for coordinator in coordinators where coordinator.waitFor(seconds: 20) == nil { coordinator.signal(SIGKILL) }
+        for worker in workers where worker.waitBlocking(seconds: 20) == nil { worker.signal(SIGKILL) }
+        for coordinator in coordinators where coordinator.waitBlocking(seconds: 20) == nil { coordinator.signal(SIGKILL) }
     }
 
     // MARK: reading the database

@@ -40,7 +40,7 @@ extension EndToEnd {
             }
         }
 
-        @Test func stepsAndScheduleContinueAfterACoordinatorKill() throws {
+        @Test func stepsAndScheduleContinueAfterACoordinatorKill() async throws {
             let cluster = try Cluster()
             let run = try cluster.submit(yaml: Self.config)
             try cluster.startCoordinator()
@@ -48,7 +48,7 @@ extension EndToEnd {
 
             // Kill once the coordinator has recorded steps past its latest checkpoint: those
             // updates die with it, and their steps must not come back.
-            let past = try waitUntil(timeout: 120) {
+            let past = try await waitUntil(timeout: 120) {
                 try cluster.query("""
                     SELECT (SELECT max(step) FROM metrics WHERE run_id = $1 AND worker_id IS NULL AND name = 'samples')
                          > (SELECT max(step) FROM checkpoints WHERE run_id = $1 AND kind = 'latest')
@@ -56,13 +56,13 @@ extension EndToEnd {
             }
             #expect(past, "\(cluster.logs)")
             cluster.coordinator?.signal(SIGKILL)
-            cluster.coordinator?.waitFor(seconds: 10)
+            await cluster.coordinator?.waitFor(seconds: 10)
             let before = try coordinatorRows(cluster, run: run)
             let checkpoint = try cluster.query(
                 "SELECT max(step) FROM checkpoints WHERE run_id = $1 AND kind = 'latest'", [run]).int(0, 0) ?? -1
             try cluster.startCoordinator()
 
-            let finished = try waitUntil(timeout: 240, interval: 0.5) { try cluster.runState(run) != "running" }
+            let finished = try await waitUntil(timeout: 240, interval: 0.5) { try cluster.runState(run) != "running" }
             #expect(finished, "\(cluster.logs)")
             #expect(try cluster.runState(run) == "completed", "\(cluster.logs)")
             let log = cluster.coordinator?.log ?? ""

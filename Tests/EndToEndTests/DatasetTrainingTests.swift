@@ -6,7 +6,7 @@ extension EndToEnd {
     /// Training from a dataset folder (`data: {dataset: FOLDER}`): `crnnctl gen` writes PNGs and
     /// labels.tsv, a coordinator and two workers train on it, validating on held-out lines of it.
     @Suite struct DatasetTrainingTests {
-        @Test func aRunOnAFolderOfImagesCompletesAndLearns() throws {
+        @Test func aRunOnAFolderOfImagesCompletesAndLearns() async throws {
             let cluster = try Cluster()
             let folder = try cluster.generateLines("lines", count: 6000, seed: 21)
             // One line the run's charset cannot spell: skipped by whoever reads it, not fatal.
@@ -37,7 +37,7 @@ extension EndToEnd {
             try cluster.startCoordinator()
             try cluster.startWorker()
             try cluster.startWorker()
-            let finished = try waitUntil(timeout: 400, interval: 1) {
+            let finished = try await waitUntil(timeout: 400, interval: 1) {
                 let state = try cluster.runState(run)
                 return state != "running" && state != "queued"
             }

@@ -7,7 +7,7 @@ extension EndToEnd {
     /// `make demo`'s pipeline (scripts/demo) at a reduced budget: local PostgreSQL, coordinator and
     /// two workers, training, fetching the best checkpoint, predicting ten fresh images, the table.
     @Suite struct DemoScriptTests {
-        @Test func demoPipelineRunsEndToEndAndStopsItsDaemons() throws {
+        @Test func demoPipelineRunsEndToEndAndStopsItsDaemons() async throws {
             let home = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-demo-\(UInt32.random(in: 0...UInt32.max))").path
             let environment = ["CRNN_HOME": home, "CRNN_BIN": BuiltProducts.directory.path, "DATABASE_URL": "",
                                "CRNN_DEMO_SET": "epochs=1 data.synthetic.samples_per_epoch=2048 validation.every=40 validation.size=100"]
@@ -19,7 +19,7 @@ extension EndToEnd {
                 .deletingLastPathComponent().path
             let demo = try ChildProcess(["/bin/bash", root + "/scripts/demo"], environment: environment,
                                         logPath: FileManager.default.temporaryDirectory.path + "/crnn-demo-\(getpid()).log")
-            let status = demo.waitFor(seconds: 600)
+            let status = await demo.waitFor(seconds: 600)
             let output = demo.log
             #expect(status == 0, "\(output)")
             #expect(output.contains("completed"), "\(output)")

@@ -29,7 +29,7 @@ extension EndToEnd {
             """
         }
 
-        @Test func horizontalRunSurvivesAWorkerKillAndACoordinatorRestart() throws {
+        @Test func horizontalRunSurvivesAWorkerKillAndACoordinatorRestart() async throws {
             let cluster = try Cluster()
             let run = try cluster.submit(yaml: Self.config(direction: "horizontal", width: 128, height: 32))
             let shards = try cluster.query("SELECT count(*) FROM shards WHERE run_id = $1", [run]).int(0, 0) ?? 0
@@ -38,18 +38,18 @@ extension EndToEnd {
             try cluster.startWorker()
 
             // Kill one worker in the middle of its work; its shard must come back through the rescuer.
-            #expect(try waitUntil(timeout: 240) { try cluster.completedShards(run) >= 8 }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 240) { try cluster.completedShards(run) >= 8 }, "\(cluster.logs)")
             doomed.signal(SIGKILL)
-            doomed.waitFor(seconds: 10)
+            await doomed.waitFor(seconds: 10)
             try cluster.startWorker()
 
             // Restart the coordinator mid-run: it resumes from the latest checkpoint.
-            #expect(try waitUntil(timeout: 240) { try cluster.completedShards(run) >= shards / 3 }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 240) { try cluster.completedShards(run) >= shards / 3 }, "\(cluster.logs)")
             cluster.coordinator?.signal(SIGKILL)
-            cluster.coordinator?.waitFor(seconds: 10)
+            await cluster.coordinator?.waitFor(seconds: 10)
             try cluster.startCoordinator()
 
-            let finished = try waitUntil(timeout: 900, interval: 1) { try cluster.runState(run) != "running" }
+            let finished = try await waitUntil(timeout: 900, interval: 1) { try cluster.runState(run) != "running" }
             #expect(finished, "\(cluster.logs)")
             #expect(try cluster.runState(run) == "completed", "\(cluster.logs)")
             #expect(try cluster.completedShards(run) == shards)
@@ -85,14 +85,14 @@ extension EndToEnd {
             cluster.stopAll()
         }
 
-        @Test func verticalRunLearns() throws {
+        @Test func verticalRunLearns() async throws {
             let cluster = try Cluster()
             // Vertical lines 32 wide and 128 tall: upright digits stacked top to bottom.
             let run = try cluster.submit(yaml: Self.config(direction: "vertical", width: 32, height: 128))
             try cluster.startCoordinator()
             try cluster.startWorker()
             try cluster.startWorker()
-            let finished = try waitUntil(timeout: 900, interval: 1) { try cluster.runState(run) != "running" && cluster.runState(run) != "queued" }
+            let finished = try await waitUntil(timeout: 900, interval: 1) { try cluster.runState(run) != "running" && cluster.runState(run) != "queued" }
             #expect(finished, "\(cluster.logs)")
             #expect(try cluster.runState(run) == "completed", "\(cluster.logs)")
             let best = try cluster.query(

@@ -29,8 +29,8 @@ extension EndToEnd {
                 """
             let run = try cluster.submit(yaml: yaml)
             try cluster.startCoordinator()
-            #expect(try waitUntil(timeout: 60) { cluster.coordinator?.log.contains("run \(run): training tiny") == true })
-            let address = try #require(try waitUntil(timeout: 60) {
+            #expect(try await waitUntil(timeout: 60) { cluster.coordinator?.log.contains("run \(run): training tiny") == true })
+            let address = try #require(try await waitUntil(timeout: 60) {
                 try cluster.query("SELECT ps_address FROM runs WHERE id = $1", [run]).string(0, 0) != nil
             } ? cluster.query("SELECT ps_address FROM runs WHERE id = $1", [run]).string(0, 0) : nil)
             let port = try #require(address.split(separator: ":").last.flatMap { Int($0) })
@@ -51,7 +51,7 @@ extension EndToEnd {
             await rogue.bye()
 
             try cluster.startWorker()
-            let finished = try waitUntil(timeout: 300, interval: 1) {
+            let finished = try await waitUntil(timeout: 300, interval: 1) {
                 let state = try cluster.runState(run)
                 return state != "running" && state != "queued"
             }

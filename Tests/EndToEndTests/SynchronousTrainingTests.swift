@@ -6,7 +6,7 @@ extension EndToEnd {
     /// The synchronous (barrier) mode, kept for comparison with the asynchronous default: two
     /// workers, one averaged step per pair of pushes, and the run still learns.
     @Suite struct SynchronousTrainingTests {
-        @Test func twoWorkersStepTogetherAndTheRunLearns() throws {
+        @Test func twoWorkersStepTogetherAndTheRunLearns() async throws {
             let cluster = try Cluster()
             let run = try cluster.submit(yaml: """
                 name: e2e-sync
@@ -26,7 +26,7 @@ extension EndToEnd {
             try cluster.startCoordinator()
             try cluster.startWorker()
             try cluster.startWorker()
-            let finished = try waitUntil(timeout: 600, interval: 1) {
+            let finished = try await waitUntil(timeout: 600, interval: 1) {
                 let state = try cluster.runState(run)
                 return state != "running" && state != "queued"
             }

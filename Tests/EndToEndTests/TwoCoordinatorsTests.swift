@@ -8,7 +8,7 @@ extension EndToEnd {
     /// the run. Now a run belongs to the coordinator holding its advisory lock; the other one
     /// serves other runs.
     @Suite struct TwoCoordinatorsTests {
-        @Test func eachRunIsTrainedByExactlyOneCoordinator() throws {
+        @Test func eachRunIsTrainedByExactlyOneCoordinator() async throws {
             let cluster = try Cluster()
             let yaml = """
                 model: tiny
@@ -23,12 +23,12 @@ extension EndToEnd {
             let first = try cluster.submit(yaml: yaml)
             let second = try cluster.submit(yaml: yaml)
             try cluster.startCoordinator(["--max-runs", "1"])
-            #expect(try waitUntil(timeout: 60) { try cluster.runState(first) == "running" }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 60) { try cluster.runState(first) == "running" }, "\(cluster.logs)")
             let firstAddress = try cluster.query("SELECT ps_address FROM runs WHERE id = $1", [first]).string(0, 0)
             try cluster.startCoordinator(["--max-runs", "1"])
-            #expect(try waitUntil(timeout: 60) { try cluster.runState(second) == "running" }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 60) { try cluster.runState(second) == "running" }, "\(cluster.logs)")
             try cluster.startWorker()
-            let done = try waitUntil(timeout: 300) {
+            let done = try await waitUntil(timeout: 300) {
                 try cluster.runState(first) == "completed" && cluster.runState(second) == "completed"
             }
             #expect(done, "\(cluster.logs)")

@@ -7,7 +7,7 @@ extension EndToEnd {
     /// A run the coordinator cannot train fails once, with its reason stored, instead of erroring
     /// on every scheduler tick.
     @Suite struct UntrainableRunTests {
-        @Test func datasetFolderGoneAfterSubmitFailsWithAClearReason() throws {
+        @Test func datasetFolderGoneAfterSubmitFailsWithAClearReason() async throws {
             let cluster = try Cluster()
             let lines = try cluster.generateLines("lines", count: 20, seed: 3)
             let run = try cluster.submit(yaml: """
@@ -21,7 +21,7 @@ extension EndToEnd {
             // Submit counted and checked the folder; the coordinator's machine no longer has it.
             try FileManager.default.removeItem(atPath: lines)
             try cluster.startCoordinator()
-            #expect(try waitUntil(timeout: 60) { try cluster.runState(run) == "failed" }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 60) { try cluster.runState(run) == "failed" }, "\(cluster.logs)")
             let error = try cluster.query("SELECT error FROM runs WHERE id = $1", [run]).string(0, 0) ?? ""
             #expect(error.contains("run \(run): dataset folder \(lines) not readable on the coordinator"), "\(error)")
             #expect(error.contains("labels.tsv"), "the underlying reason is kept: \(error)")
@@ -35,7 +35,7 @@ extension EndToEnd {
         /// A config stored before submit bounded the validation set (or edited in the database)
         /// asks for 10,000,000 held-out lines, 164 GB: the coordinator used to abort on every
         /// restart. Now that run fails with its reason and the coordinator trains the next one.
-        @Test func aRunTooLargeToSetUpFailsAloneAndTheNextRunTrains() throws {
+        @Test func aRunTooLargeToSetUpFailsAloneAndTheNextRunTrains() async throws {
             let cluster = try Cluster()
             let small = """
                 model: tiny
@@ -54,7 +54,7 @@ extension EndToEnd {
                 """, [huge])
             try cluster.startCoordinator()
             _ = try cluster.startWorker()
-            #expect(try waitUntil(timeout: 120) { try cluster.runState(next) == "completed" }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 120) { try cluster.runState(next) == "completed" }, "\(cluster.logs)")
             #expect(try cluster.runState(huge) == "failed", "\(cluster.logs)")
             let error = try cluster.query("SELECT error FROM runs WHERE id = $1", [huge]).string(0, 0) ?? ""
             #expect(error.contains("run \(huge): validation.size") && error.contains("MiB"), "\(error)")
@@ -65,7 +65,7 @@ extension EndToEnd {
         /// workers used to claim and give back the run's shards forever with attempts at 0.
         /// Now each failed try spends an attempt, the shards end failed, and the run (no shard
         /// trained) fails with the reason instead of staying `running` or reading `completed`.
-        @Test func aRunWhoseParametersCannotBeUsedFailsVisibly() throws {
+        @Test func aRunWhoseParametersCannotBeUsedFailsVisibly() async throws {
             let cluster = try Cluster()
             let model = CRNNModel(config: ModelPreset.tiny.config(classes: 11), seed: 5)
             model.parameters["conv1.weight"].update(repeating: 3e38)
@@ -86,7 +86,7 @@ extension EndToEnd {
                 """)
             try cluster.startCoordinator()
             _ = try cluster.startWorker()
-            #expect(try waitUntil(timeout: 120) { try cluster.runState(run) == "failed" }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 120) { try cluster.runState(run) == "failed" }, "\(cluster.logs)")
             let error = try cluster.query("SELECT error FROM runs WHERE id = $1", [run]).string(0, 0) ?? ""
             #expect(error.contains("all 2 shards failed after their maximum attempts")
                     && error.contains("the gradient is not finite"), "\(error)")

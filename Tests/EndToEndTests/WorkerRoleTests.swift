@@ -7,7 +7,7 @@ extension EndToEnd {
     /// Workers need not hold the schema owner's URL: `crnnctl db worker-role` makes a role that
     /// trains a run to the end and can do nothing else.
     @Suite struct WorkerRoleTests {
-        @Test func aWorkerWithTheLeastPrivilegeRoleTrainsAndCannotRewriteRuns() throws {
+        @Test func aWorkerWithTheLeastPrivilegeRoleTrainsAndCannotRewriteRuns() async throws {
             let cluster = try Cluster()
             let role = "crnn_worker_\(UInt32.random(in: 0...UInt32.max))"
             let made = try cluster.crnnctl(["db", "worker-role", role])
@@ -30,7 +30,7 @@ extension EndToEnd {
                 """)
             try cluster.startCoordinator()
             try cluster.startWorker(overriding: ["DATABASE_URL": roleURL])
-            #expect(try waitUntil(timeout: 120) { try cluster.runState(run) == "completed" }, "\(cluster.logs)")
+            #expect(try await waitUntil(timeout: 120) { try cluster.runState(run) == "completed" }, "\(cluster.logs)")
             #expect(try cluster.completedShards(run) == 4)
             let workerMetrics = try cluster.query(
                 "SELECT count(*) FROM metrics WHERE run_id = $1 AND worker_id IS NOT NULL", [run]).int(0, 0) ?? 0

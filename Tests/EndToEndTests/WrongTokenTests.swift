@@ -6,7 +6,7 @@ extension EndToEnd {
     /// A worker whose token the parameter server refuses says so and exits non-zero after giving
     /// its shard back, instead of claiming and giving back for ever (17 claims in 25 s).
     @Suite struct WrongTokenTests {
-        @Test func aWorkerWithAWrongTokenSaysSoAndStops() throws {
+        @Test func aWorkerWithAWrongTokenSaysSoAndStops() async throws {
             let cluster = try Cluster()
             let run = try cluster.submit(yaml: """
                 model: tiny
@@ -19,7 +19,7 @@ extension EndToEnd {
             try cluster.startCoordinator()
             let worker = try cluster.startWorker(overriding: ["CRNN_TOKEN": "not-\(cluster.token)"])
             // Bounded: it exits on its first refusal, once the coordinator serves the run.
-            let status = worker.waitFor(seconds: 90)
+            let status = await worker.waitFor(seconds: 90)
             #expect(status == 1, "exit status \(String(describing: status)): \(cluster.logs)")
             #expect(worker.log.contains("refused this worker's token") && worker.log.contains("CRNN_TOKEN"), "\(worker.log)")
             // One refusal ends it. (A claim made before the coordinator stored the run's alphabet is

@@ -31,41 +31,51 @@ public final class ChildProcess {
     }
 
     deinit {
-        if status == nil { kill(pid, SIGKILL); _ = waitFor(seconds: 5) }
+        if status == nil { kill(pid, SIGKILL); _ = waitBlocking(seconds: 5) }
     }
 
     public func signal(_ number: Int32) { kill(pid, number) }
 
     /// Waits up to `seconds` for the process to exit; returns its exit status (nil if still running).
+    /// Suspends between polls: a test that waits must not hold one of the few threads of Swift's
+    /// cooperative pool, or the in-process servers of other tests stall (two cores, two threads).
     @discardableResult
-    public func waitFor(seconds: Double) -> Int32? {
-        if let status { return status }
+    public func waitFor(seconds: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            var raw: Int32 = 0
-            let result = waitpid(pid, &raw, WNOHANG)
-            if result == pid {
-                let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                status = code
-                return code
-            }
-            if result < 0 { status = -1; return -1 }
-            Thread.sleep(forTimeInterval: 0.05)
-        } while Date() < deadline
-        return nil
+        while reap() == nil && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return reap()
     }
 
-    public var isRunning: Bool { waitFor(seconds: 0) == nil }
+    /// `waitFor(seconds:)` for the places that cannot suspend (deinit); it blocks its thread.
+    @discardableResult
+    public func waitBlocking(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while reap() == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return reap()
+    }
+
+    public var isRunning: Bool { reap() == nil }
+
+    /// The exit status if the process has ended (collected once), nil while it runs.
+    private func reap() -> Int32? {
+        if let status { return status }
+        var raw: Int32 = 0
+        let result = waitpid(pid, &raw, WNOHANG)
+        if result == pid { status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+        if result < 0 { status = -1 }
+        return status
+    }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
 
-/// Polls `condition` every `interval` seconds until it holds or `timeout` passes.
-public func waitUntil(timeout: Double, interval: Double = 0.25, _ condition: () throws -> Bool) rethrows -> Bool {
+/// Polls `condition` every `interval` seconds until it holds or `timeout` passes, suspending
+/// between polls (see `ChildProcess.waitFor`).
+public func waitUntil(timeout: Double, interval: Double = 0.25, _ condition: () throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return true }
-        Thread.sleep(forTimeInterval: interval)
+        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
     }
     return try condition()
 }

@@ -41,7 +41,7 @@ private final class ArenaDelegate: ParameterServerDelegate {
 }
 
 /// A bare TCP connection that sends raw bytes and collects whatever comes back until the
-/// server closes it (or a 300 s guard closes it, which the test then reports; generous, because
+/// server closes it (or a 60 s guard closes it, which the test then reports; generous, because
 /// the suite runs it beside end-to-end training on two cores and only liveness is asserted).
 private final class RawPeer: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
@@ -59,7 +59,7 @@ private final class RawPeer: ChannelInboundHandler, Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { $0.pipeline.addHandler(peer) }
             .connect(host: "127.0.0.1", port: port).get()
-        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(300)) {
+        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(60)) {
             // Closed already: the server was in time, only this task has not resumed yet.
             guard channel.isActive else { return }
             peer.timedOut.withLockedValue { $0 = true }
