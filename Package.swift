@@ -84,6 +84,7 @@ let package = Package(
                 "Training", "Store", "Wire", "CommandLineSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
 
         // What `crnnctl bench` measures (codecs, training steps, the parameter server), kept out

@@ -15,6 +15,21 @@ public struct ClaimedShard: Equatable, Sendable {
     public let leaseExpiresAt: String
     /// Where the run's parameter server listens (nil until its coordinator published it).
     public let psAddress: String?
+
+    public init(id: Int64, run: Int64, epoch: Int, index: Int, seed: Int64, sliceStart: Int?, sliceCount: Int?,
+                sampleCount: Int, attempt: Int, leaseExpiresAt: String, psAddress: String?) {
+        self.id = id
+        self.run = run
+        self.epoch = epoch
+        self.index = index
+        self.seed = seed
+        self.sliceStart = sliceStart
+        self.sliceCount = sliceCount
+        self.sampleCount = sampleCount
+        self.attempt = attempt
+        self.leaseExpiresAt = leaseExpiresAt
+        self.psAddress = psAddress
+    }
 }
 
 /// The work queue workers use: claim with a lease, renew, complete (with the shard's last

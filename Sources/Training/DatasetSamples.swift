@@ -32,6 +32,11 @@ public struct SkippedLine: Sendable, CustomStringConvertible {
     public let line: Int
     public let reason: String
     public var description: String { "labels.tsv:\(line): \(reason)" }
+
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
 }
 
 /// A dataset folder opened for one run: its lines, their split, and batch loading.

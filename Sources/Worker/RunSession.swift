@@ -6,13 +6,17 @@
 import Engine
 import Foundation
 import Logging
+import NIOPosix
 import Store
 import TextImages
 import Training
 import Wire
 
-/// Not thread-safe: one task drives a session.
-public final class RunSession {
+/// Not thread-safe: one task drives a session. Its CPU work (forward, backward, encoding,
+/// decoding pulls) runs on NIO's blocking thread pool, never on Swift's cooperative threads: on a
+/// two-core machine two sessions would otherwise hold every cooperative thread for the length of
+/// a minibatch, and an in-process parameter server could not answer anyone meanwhile.
+public final class RunSession: @unchecked Sendable {
     let recipe: RunRecipe
     let model: CRNNModel
     let source: SyntheticSource
@@ -73,7 +77,8 @@ public final class RunSession {
     /// Brings the replica to the server's current parameters.
     public func pull() async throws {
         let started = Date()
-        try install(try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none))
+        let params = try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none)
+        try await offPool { try self.install(params) }
         pullSeconds = Date().timeIntervalSince(started)
     }
 
@@ -103,6 +108,24 @@ public final class RunSession {
     /// computed with), install a background pull, pull when the server moved.
     /// - Returns: the batch loss and the server's answer.
     public func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
+        let (loss, payload) = try await offPool { try self.computeGradient(images: images, labels: labels) }
+        bytesPushed += payload.count
+        let ack = try await client.push(baseVersion: localVersion, sampleCount: UInt32(labels.count),
+                                        loss: loss, codecName: codec.name, payload: payload)
+        if let pulling = pendingPull {
+            pendingPull = nil
+            let params = try await pulling.value
+            try await offPool { try self.install(params) }
+        }
+        let refused = ack.status == .refused
+        if refused || ack.newVersion >= localVersion + pullEvery {
+            if !refused && !synchronous && pullsInBackground { startPull() } else { try await pull() }
+        }
+        return (loss, ack)
+    }
+
+    /// Forward, backward, and the encoded change of parameters and running statistics.
+    private func computeGradient(images: [Float], labels: [[Int]]) throws -> (loss: Float, payload: [UInt8]) {
         let started = Date()
         let loss = try model.trainStep(images: images, targets: labels)
         stepSeconds = Date().timeIntervalSince(started)
@@ -111,19 +134,12 @@ public final class RunSession {
         guard wire.allSatisfy({ $0.isFinite }) else {
             throw WorkerError.nonFiniteGradient(run: recipe.run)
         }
-        let payload = try feedback.encode(wire, layout: layout, codec: codec)
-        bytesPushed += payload.count
-        let ack = try await client.push(baseVersion: localVersion, sampleCount: UInt32(labels.count),
-                                        loss: loss, codecName: codec.name, payload: payload)
-        if let pulling = pendingPull {
-            pendingPull = nil
-            try install(try await pulling.value)
-        }
-        let refused = ack.status == .refused
-        if refused || ack.newVersion >= localVersion + pullEvery {
-            if !refused && !synchronous && pullsInBackground { startPull() } else { try await pull() }
-        }
-        return (loss, ack)
+        return (loss, try feedback.encode(wire, layout: layout, codec: codec))
+    }
+
+    /// Runs CPU-bound work on NIO's blocking pool (see the type's comment).
+    private func offPool<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
     }
 
     public func close() async {

@@ -5,12 +5,13 @@ import CommandLineSupport
 import Engine
 import Foundation
 import Logging
+import NIOPosix
 import Store
 import TextImages
 import Training
 import Wire
 
-public final class WorkerDaemon {
+public final class WorkerDaemon: @unchecked Sendable {
     let settings: WorkerSettings
     let stop: StopSignal
     var logger: Logger
@@ -32,7 +33,7 @@ public final class WorkerDaemon {
     public func run() async throws {
         let registration = WorkerRegistry.Registration.current(
             name: settings.name, threads: settings.threads, version: "0.1.0")
-        let worker = try withDatabase { try WorkerRegistry(connection: $0).register(registration) }
+        let worker = try await database { try WorkerRegistry(connection: $0).register(registration) }
         logger[metadataKey: "worker"] = "\(registration.name)#\(worker)"
         logger.info("registered as worker \(worker) (\(registration.name), \(settings.threads) threads)")
         let heartbeat = Heartbeat(worker: worker, settings: settings, logger: logger)
@@ -42,8 +43,8 @@ public final class WorkerDaemon {
         var idleSince = Date()
         var fatal: WorkerError?
         while !stop.isSet && fatal == nil {
-            let shard = try withDatabase {
-                try ShardQueue(connection: $0).claim(worker: worker, leaseSeconds: settings.leaseSeconds,
+            let shard = try await database {
+                try ShardQueue(connection: $0).claim(worker: worker, leaseSeconds: self.settings.leaseSeconds,
                                                      waitingUpTo: 2, pollInterval: 1)
             }
             guard let shard else {
@@ -62,23 +63,23 @@ public final class WorkerDaemon {
                 // so a folder no worker can read ends in failed shards with this reason, not a loop.
                 logger.error("shard \(shard.id): \(error); failing this attempt")
                 datasets[shard.run] = nil
-                _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
+                _ = try? await database { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
             } catch let error as WorkerError where error.spendsAnAttempt {
                 // The run's parameters give NaN/∞ (it diverged): retrying on the same parameters
                 // fails the same way, so each try counts and the shard ends failed with the reason.
                 logger.error("shard \(shard.id): \(error); failing this attempt")
                 await sessions.removeValue(forKey: shard.run)?.close()
-                _ = try? withDatabase { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
+                _ = try? await database { try ShardQueue(connection: $0).fail(shard: shard.id, worker: worker, reason: "\(error)") }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
             } catch PSClientError.authenticationFailed(let reason) {
                 fatal = WorkerError.authenticationFailed(run: shard.run, reason: reason)
                 logger.critical("shard \(shard.id): \(fatal!); giving it back")
-                _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
+                _ = try? await database { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
             } catch {
                 logger.error("shard \(shard.id) of run \(shard.run): \(error); giving it back")
                 await sessions.removeValue(forKey: shard.run)?.close()
-                _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
+                _ = try? await database { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
                 try await Task.sleep(nanoseconds: 1_000_000_000)
             }
             idleSince = Date()
@@ -94,22 +95,14 @@ public final class WorkerDaemon {
         let session = try await session(for: shard)
         try await session.pull()
         let recipe = session.recipe
-        let batch = recipe.config.batchSize, perImage = recipe.floatsPerImage
-        var images = [Float](repeating: 0, count: batch * perImage)
-        var lossSum = 0.0, lossCount = 0, done = 0
-        // Dataset runs: this shard's line indices (positions sliceStart… of its epoch's order).
+        let batch = recipe.config.batchSize
         let data: DatasetSamples? = try recipe.isDataset ? dataset(for: recipe) : nil
-        let lines = data?.split.slice(epoch: shard.epoch, start: shard.sliceStart ?? 0, count: shard.sampleCount) ?? []
-        if let data, lines.count != shard.sampleCount, case .dataset(let path, let submitted) = recipe.config.data {
-            throw DatasetAccessError.changed(run: shard.run, path: path, now: data.dataset.count, submitted: submitted)
-        }
-        var skipped: [SkippedLine] = []
-        let started = Date()
-        var lastReport = Date()
-        while done < shard.sampleCount {
+        let batches = try ShardBatches(shard: shard, recipe: recipe, synthetic: session.source, dataset: data)
+        var progress = ShardProgress(shard: shard, worker: worker)
+        while progress.done < shard.sampleCount {
             if stop.isSet {
-                _ = try withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
-                logger.info("stopping: gave shard \(shard.id) back after \(done)/\(shard.sampleCount) samples")
+                _ = try await database { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
+                logger.info("stopping: gave shard \(shard.id) back after \(progress.done)/\(shard.sampleCount) samples")
                 return
             }
             let hold = heartbeat.stillHolds(shard: shard.id)
@@ -117,50 +110,24 @@ public final class WorkerDaemon {
                 logger.info("shard \(shard.id): no longer ours or run not running (\(hold.runState?.rawValue ?? "lease lost")); dropping it")
                 // Give it back in any case: heartbeats renew every lease this worker holds, so a
                 // shard kept by mistake would never return to the queue. Refused when not ours.
-                _ = try? withDatabase { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
+                _ = try? await database { try ShardQueue(connection: $0).giveBack(shard: shard.id, worker: worker) }
                 return
             }
-            let n = min(batch, shard.sampleCount - done)
-            if images.count != n * perImage { images = [Float](repeating: 0, count: n * perImage) }
-            let labels: [[Int]]
-            if let data {
-                let loaded = images.withUnsafeMutableBufferPointer { data.load(lines[done..<(done + n)], into: $0.baseAddress!) }
-                labels = loaded.labels
-                skipped += loaded.skipped
-                if labels.isEmpty { done += n; continue }
-                if labels.count < n { images.removeLast((n - labels.count) * perImage) }
-            } else {
-                labels = images.withUnsafeMutableBufferPointer {
-                    RunRecipe.render(session.source, seed: UInt64(bitPattern: shard.seed),
-                                     indices: UInt64(done)..<UInt64(done + n), into: $0.baseAddress!)
-                }
+            let start = progress.done, n = min(batch, shard.sampleCount - start)
+            let next = try await NIOThreadPool.singleton.runIfActive { batches.batch(start: start, count: n) }
+            progress.skipped += next.skipped
+            if !next.labels.isEmpty {
+                let (loss, ack) = try await session.step(images: next.images, labels: next.labels)
+                progress.record(loss: loss, version: ack.newVersion)
             }
-            let (loss, ack) = try await session.step(images: images, labels: labels)
-            if loss.isFinite { lossSum += Double(loss); lossCount += 1 }
-            done += n
-            if Date().timeIntervalSince(lastReport) >= settings.reportInterval || done == shard.sampleCount {
-                let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
-                logger.info("\(String(format: "run %lld shard %lld (epoch %d #%d): %d/%d samples, loss %.4f, %.1f img/s, version %llu", shard.run, shard.id, shard.epoch, shard.index, done, shard.sampleCount, lossCount > 0 ? lossSum / Double(lossCount) : .nan, rate, ack.newVersion))")
-                lastReport = Date()
-            }
+            progress.done += n
+            if progress.isDueForReport(every: settings.reportInterval) { logger.info("\(progress.line)") }
         }
-        let elapsed = max(Date().timeIntervalSince(started), 1e-6)
-        let step = Int64(session.localVersion)
-        let trained = done - skipped.count
-        var metrics = [
-            // Per-worker figures; the run's own `samples` and `train_loss` come from the server.
-            MetricSample(run: shard.run, step: step, name: MetricName.workerSamples, value: Double(trained), worker: worker),
-            MetricSample(run: shard.run, step: step, name: "worker_samples_per_s", value: Double(trained) / elapsed, worker: worker),
-        ]
-        if !skipped.isEmpty {
-            logger.warning("shard \(shard.id) of run \(shard.run): skipped \(skipped.count) dataset line(s), e.g. \(skipped.prefix(3).map(\.description).joined(separator: "; "))")
-            metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.workerSkipped, value: Double(skipped.count), worker: worker))
+        if !progress.skipped.isEmpty {
+            logger.warning("shard \(shard.id) of run \(shard.run): skipped \(progress.skipped.count) dataset line(s), e.g. \(progress.skipped.prefix(3).map(\.description).joined(separator: "; "))")
         }
-        if lossCount > 0 {
-            metrics.append(MetricSample(run: shard.run, step: step, name: MetricName.workerTrainLoss,
-                                        value: lossSum / Double(lossCount), worker: worker))
-        }
-        let outcome = try withDatabase {
+        let metrics = progress.metrics(step: Int64(session.localVersion))
+        let outcome = try await database {
             try ShardQueue(connection: $0).complete(shard: shard.id, worker: worker, metrics: metrics)
         }
         if case .refused(let why) = outcome {
@@ -180,7 +147,7 @@ public final class WorkerDaemon {
         guard let text = shard.psAddress, let address = ServerAddress(text) else {
             throw WorkerError.noServer(run: shard.run)
         }
-        let (config, characters) = try withDatabase { connection -> (RunConfig, [String]) in
+        let (config, characters) = try await database { connection -> (RunConfig, [String]) in
             let store = RunStore(connection: connection)
             return (try store.config(run: shard.run), try store.charset(run: shard.run))
         }
@@ -226,12 +193,18 @@ public final class WorkerDaemon {
                 logger.warning("cannot reach the parameter server at \(address.host):\(address.port) (\(error)); retrying")
                 try await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 8_000_000_000)
-                if let text = try? withDatabase({ try RunStore(connection: $0).psAddress(run: run) }),
+                if let text = try? await database({ try RunStore(connection: $0).psAddress(run: run) }),
                    let fresh = ServerAddress(text) {
                     address = fresh
                 }
             }
         }
+    }
+
+    /// `withDatabase` on NIO's blocking pool: libpq and the reconnect backoff block their thread,
+    /// which must not be one of Swift's few cooperative ones.
+    func database<T>(_ body: @escaping (PostgresConnection) throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try self.withDatabase(body) }
     }
 
     /// Runs `body` on the worker's connection, reconnecting with backoff when the database went

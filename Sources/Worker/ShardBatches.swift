@@ -1,0 +1,59 @@
+// Where a shard's minibatches come from: rendered by the run's generator (synthetic runs) or read
+// from the run's dataset folder (dataset runs), in the shard's order, a batch at a time.
+//
+// Shapes: images [n, H, W] (or [n, W, H] vertical), floats per image = recipe.floatsPerImage.
+import Store
+import TextImages
+import Training
+
+/// Not thread-safe: one shard's loop uses it.
+struct ShardBatches {
+    /// The images and labels of one minibatch; `skipped` lists dataset lines that could not be read.
+    struct Batch {
+        var images: [Float]
+        var labels: [[Int]]
+        var skipped: [SkippedLine]
+    }
+
+    private enum Source {
+        case synthetic(SyntheticSource, seed: UInt64)
+        /// The shard's line indices (positions sliceStart… of its epoch's order).
+        case dataset(DatasetSamples, lines: [Int])
+    }
+
+    private let source: Source
+    private let perImage: Int
+    let sampleCount: Int
+
+    /// - Throws: `DatasetAccessError.changed` when the dataset no longer has the shard's lines.
+    init(shard: ClaimedShard, recipe: RunRecipe, synthetic: SyntheticSource, dataset: DatasetSamples?) throws {
+        perImage = recipe.floatsPerImage
+        sampleCount = shard.sampleCount
+        if let dataset {
+            let lines = dataset.split.slice(epoch: shard.epoch, start: shard.sliceStart ?? 0, count: shard.sampleCount)
+            if lines.count != shard.sampleCount, case .dataset(let path, let submitted) = recipe.config.data {
+                throw DatasetAccessError.changed(run: shard.run, path: path, now: dataset.dataset.count, submitted: submitted)
+            }
+            source = .dataset(dataset, lines: lines)
+        } else {
+            source = .synthetic(synthetic, seed: UInt64(bitPattern: shard.seed))
+        }
+    }
+
+    /// Samples `start ..< start + count` of the shard. A dataset batch holds fewer lines than
+    /// asked for when some could not be read (they are in `skipped`), and may hold none.
+    func batch(start: Int, count: Int) -> Batch {
+        var images = [Float](repeating: 0, count: count * perImage)
+        switch source {
+        case let .synthetic(generator, seed):
+            let labels = images.withUnsafeMutableBufferPointer {
+                RunRecipe.render(generator, seed: seed, indices: UInt64(start)..<UInt64(start + count), into: $0.baseAddress!)
+            }
+            return Batch(images: images, labels: labels, skipped: [])
+        case let .dataset(data, lines):
+            let loaded = images.withUnsafeMutableBufferPointer { data.load(lines[start..<(start + count)], into: $0.baseAddress!) }
+            images.removeLast((count - loaded.labels.count) * perImage)
+            return Batch(images: images, labels: loaded.labels, skipped: loaded.skipped)
+        }
+    }
+}
