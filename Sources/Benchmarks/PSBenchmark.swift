@@ -167,6 +167,7 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
     struct Tally { var applied = 0, bytesIn = 0, bytesOut = 0 }
 
     let core: ParameterServerCore
+    let pulls: PullAnswers
     let codec: any GradientCodec
     private let lock = NSLock()
     private var counts = Tally()
@@ -174,6 +175,7 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
 
     init(core: ParameterServerCore, codec: any GradientCodec) {
         self.core = core
+        pulls = PullAnswers(core: core)
         self.codec = codec
     }
 
@@ -184,7 +186,7 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
-        let params = try core.answerPull(sinceVersion: pull.sinceVersion)
+        let params = try pulls.answer(sinceVersion: pull.sinceVersion)
         lock.withLock { counts.bytesOut += params.payload.readableBytes }
         return params
     }

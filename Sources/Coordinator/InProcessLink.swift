@@ -12,17 +12,19 @@ public final class InProcessLink: ParameterServerLink, @unchecked Sendable {
     /// an asynchronous run; off for comparisons that must not depend on timing.
     public let reuseRecentPulls: Bool
     public var isConnected: Bool { true }
+    private let pulls: PullAnswers
 
     public init(core: ParameterServerCore, codec: any GradientCodec, runID: UInt64 = 1, reuseRecentPulls: Bool = true) {
         self.core = core
         self.codec = codec
         self.reuseRecentPulls = reuseRecentPulls
+        pulls = PullAnswers(core: core)
         welcome = Welcome(runID: runID, currentVersion: core.version, parameterCount: UInt64(core.wireCount),
                           codecName: codec.name)
     }
 
     public func pull(sinceVersion: UInt64) async throws -> Params {
-        try core.answerPull(sinceVersion: sinceVersion, reuseRecent: reuseRecentPulls && core.mode == .asynchronous)
+        try pulls.answer(sinceVersion: sinceVersion, reuseRecent: reuseRecentPulls && core.mode == .asynchronous)
     }
 
     public func push(baseVersion: UInt64, sampleCount: UInt32, loss: Float, codecName: String,

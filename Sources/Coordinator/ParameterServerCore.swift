@@ -47,9 +47,6 @@ public final class ParameterServerCore: @unchecked Sendable {
     /// Workers holding a shard of the run, as the coordinator last counted (nil: not counted yet).
     private var workersTraining: Int?
     private var stopped = false
-    /// One pull encoding at a time; later pulls of the same version find it cached.
-    private let encodeLock = NSLock()
-    private var cachedParameters: (version: UInt64, bytes: [UInt8], at: Date, cost: Double)?
 
     /// Parameter tensor sizes followed by buffer tensor sizes: the layout codecs see.
     public let wireLayout: [Int]
@@ -288,50 +285,6 @@ public final class ParameterServerCore: @unchecked Sendable {
     private func failWaiters(_ waiters: [(UInt64?) -> Void]) {
         for waiter in waiters { waiter(nil) }
     }
-
-    /// The wire arena, losslessly encoded by `encode`. Encodings are cached: pulls of the same
-    /// version cost one compression. With `reuseRecent`, a cached encoding of an older version
-    /// is served while it is younger than `reuseFactor` × what encoding it cost, so that with
-    /// many workers, whose every pull finds a new version, the coordinator spends at most about
-    /// 1 / (1 + reuseFactor) of a core compressing (the pull's version says how old it is).
-    public func parameters(reuseRecent: Bool = false,
-                           encode: ([Float]) throws -> [UInt8]) rethrows -> (version: UInt64, bytes: [UInt8]) {
-        encodeLock.lock()
-        defer { encodeLock.unlock() }
-        let current = version
-        if let cached = cachedParameters {
-            let recent = Date().timeIntervalSince(cached.at) < Self.reuseFactor * cached.cost
-            if cached.version == current || (reuseRecent && recent) { return (cached.version, cached.bytes) }
-        }
-        let (snapshot, snapshotVersion) = withExclusiveModel { model, version in
-            (model.parameters.values + model.buffers.values, version)
-        }
-        let started = Date()
-        let bytes = try encode(snapshot)
-        cachedParameters = (snapshotVersion, bytes, started, Date().timeIntervalSince(started))
-        return (snapshotVersion, bytes)
-    }
-
-    /// The answer to a pull from a client holding `sinceVersion`: `unchanged` when it has what it
-    /// would get, else the lossless arena (with `reuseRecent`, a recent encoding: see
-    /// `parameters(reuseRecent:encode:)`; by default in an asynchronous run only, since a
-    /// synchronous run needs the step its workers wait for).
-    public func answerPull(sinceVersion: UInt64, reuseRecent: Bool? = nil) throws -> Params {
-        let holds = sinceVersion != Pull.none
-        if holds && sinceVersion == version {
-            return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
-        }
-        let (current, bytes) = try parameters(reuseRecent: reuseRecent ?? (mode == .asynchronous)) {
-            try FP32ZstdCodec().encode($0, layout: [$0.count])
-        }
-        if holds && current <= sinceVersion {
-            return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
-        }
-        return Params(version: current, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
-    }
-
-    /// See `parameters(reuseRecent:encode:)`.
-    static let reuseFactor = 4.0
 
     /// Copies the parameters and running statistics into `copy` and returns the version and the
     /// training state that belong to them (optimiser state and step count, samples applied):

@@ -43,7 +43,7 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
         let (trainer, _) = try trainer(pull.runID)
         let params = try await NIOThreadPool.singleton.runIfActive {
-            try trainer.core.answerPull(sinceVersion: pull.sinceVersion)
+            try trainer.pulls.answer(sinceVersion: pull.sinceVersion)
         }
         trainer.recordPull(bytes: params.payload.readableBytes)
         return params

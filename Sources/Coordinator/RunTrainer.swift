@@ -11,6 +11,8 @@ import Wire
 final class RunTrainer: @unchecked Sendable {
     let recipe: RunRecipe
     let core: ParameterServerCore
+    /// The encoded parameters pulls are answered with.
+    let pulls: PullAnswers
     let validation: ValidationSet
     /// A dataset run's characters outside the charset ("" when none, or synthetic).
     let datasetReport: String
@@ -58,6 +60,7 @@ final class RunTrainer: @unchecked Sendable {
             mode: recipe.config.sync,
             samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
             maxSamplesPerPush: recipe.config.batchSize)
+        pulls = PullAnswers(core: core)
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
             let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator")

@@ -77,14 +77,19 @@ import Wire
             encodings += 1
             return try FP32ZstdCodec().encode(values, layout: [values.count])
         }
-        let first = try core.parameters(encode: encode)
-        _ = try core.parameters(encode: encode)
+        let pulls = PullAnswers(core: core)
+        let first = try pulls.parameters(encode: encode)
+        _ = try pulls.parameters(encode: encode)
         #expect(encodings == 1)
         var decoded = [Float](repeating: 0, count: core.wireCount)
         try FP32ZstdCodec().decode(first.bytes, into: &decoded)
         #expect(decoded == core.model.parameters.values + core.model.buffers.values)
         _ = try apply(core, try payload(core, g: 0.1, d: 0), base: 0)
-        #expect(try core.parameters(encode: encode).version == 1)
+        #expect(try pulls.parameters(encode: encode).version == 1)
+        // A client holding the current version is told so, without parameters.
+        let unchanged = try pulls.answer(sinceVersion: 1)
+        #expect(unchanged.encoding == .unchanged && unchanged.version == 1)
+        #expect(try pulls.answer(sinceVersion: 0).encoding == .fp32Zstd)
         #expect(encodings == 2)
     }
 }
