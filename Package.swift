@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Engine", "Wire", "Coordinator", "Training",
+                "Engine", "Wire", "Coordinator", "Training", "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .target(

@@ -222,3 +222,11 @@ private func bind<R>(
         }
     }
 }
+
+extension PostgresConnection {
+    /// Points this session's unqualified names at `schema` (a scratch schema, e.g. the queue
+    /// benchmark's), until the session ends.
+    public func useSchema(_ schema: String) throws {
+        try execute(Queries.setSearchPath, [schema])
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
+import Benchmarks
 import Store
 
 struct BenchQueueCommand: ParsableCommand {

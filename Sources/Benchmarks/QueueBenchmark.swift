@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// `crnnctl bench queue`: N claimers, each on its own thread and connection, drain a run of
 /// `shards` shards; reports claims per second and checks that no shard was claimed twice or lost.
@@ -41,7 +42,7 @@ public struct QueueBenchmark {
         // The schema name is generated from digits above, never from input; DDL takes no binds.
         try admin.execute("CREATE SCHEMA \(schema)")
         defer { _ = try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
-        try admin.execute(Queries.setSearchPath, [schema])
+        try admin.useSchema(schema)
         try Migrator(connection: admin).migrate()
 
         let config = try RunConfigParser().parse(yaml: """
@@ -60,7 +61,7 @@ public struct QueueBenchmark {
         }
         let connections = try workers.map { _ -> PostgresConnection in
             let connection = try PostgresConnection(url: url, applicationName: "crnnctl bench")
-            try connection.execute(Queries.setSearchPath, [schema])
+            try connection.useSchema(schema)
             return connection
         }
 
