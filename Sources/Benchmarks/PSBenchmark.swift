@@ -120,6 +120,18 @@ public enum PSBenchmark {
     }
 }
 
+/// A benchmark that would measure the wrong thing.
+public enum PSBenchmarkError: Error, CustomStringConvertible {
+    /// The server refused the benchmark's push: timing it would time a refusal.
+    case pushRefused(String)
+
+    public var description: String {
+        switch self {
+        case .pushRefused(let reason): return "the parameter server refused the benchmark's push: \(reason)"
+        }
+    }
+}
+
 extension PSBenchmark {
     /// Where one push's time goes on the server, without the network: median seconds.
     public struct ApplyProfile: Sendable {
@@ -147,9 +159,11 @@ extension PSBenchmark {
             return times.sorted()[times.count / 2]
         }
         let apply = try median {
-            _ = try payload.withUnsafeBytes {
-                try core.apply(payload: $0, codec: codec, baseVersion: core.version, sampleCount: 0)
+            // One sample: a push must claim 1 to batch-size samples, and a refused one costs nothing.
+            let outcome = try payload.withUnsafeBytes {
+                try core.apply(payload: $0, codec: codec, baseVersion: core.version, sampleCount: 1)
             }
+            guard outcome.applied else { throw PSBenchmarkError.pushRefused(outcome.reason) }
         }
         var scratch = [Float](repeating: 0, count: core.wireCount)
         let decode = try median { try codec.decode(payload, into: &scratch) }

@@ -125,7 +125,7 @@ public final class ParameterServerCore: @unchecked Sendable {
             var values = [Float](repeating: 0, count: wireCount)
             try values.withUnsafeMutableBufferPointer { try codec.decode(payload, into: $0) }
             // Finite on the wire is not enough: fp16 values times a huge tensor scale overflow.
-            guard values.allSatisfy(\.isFinite) else {
+            guard allFinite(values) else {
                 return completion(PushOutcome(applied: false, newVersion: version, staleness: 0, weight: 0,
                                               reason: "the push decodes to non-finite values; refused"))
             }
@@ -258,13 +258,8 @@ public final class ParameterServerCore: @unchecked Sendable {
     private func step(_ update: inout PendingUpdate) -> UInt64? {
         let p = model.parameters.count, b = model.buffers.count
         let scale = 1 / Float(update.pushes)
-        let finite = update.sum.withUnsafeBufferPointer { values in
-            // One pass per step, not per push: cheap beside the optimiser's own passes.
-            var sum: Float = 0
-            for v in values { sum += v * 0 }
-            return sum == 0
-        }
-        guard finite else { return nil }
+        // One pass per step, not per push: cheap beside the optimiser's own passes.
+        guard allFinite(update.sum) else { return nil }
         update.sum.withUnsafeBufferPointer { values in
             let g = model.gradients.pointer
             for i in 0..<p { g[i] = values[i] * scale }

@@ -131,7 +131,7 @@ public final class RunSession: @unchecked Sendable {
         stepSeconds = Date().timeIntervalSince(started)
         WireArena.gatherPush(from: model, baseline: baseline, into: &wire)
         baseline = model.buffers.values
-        guard wire.allSatisfy({ $0.isFinite }) else {
+        guard allFinite(wire) else {
             throw WorkerError.nonFiniteGradient(run: recipe.run)
         }
         return (loss, try feedback.encode(wire, layout: layout, codec: codec))

@@ -42,6 +42,18 @@ import Wire
         #expect(core.model.parameters.values != before)
     }
 
+    @Test func profileApplyTimesAnAppliedStep() throws {
+        let (wire, layout) = try gradient()
+        let codec = try GradientCodecs.named("fp16+zstd")
+        let payload = try codec.encode(wire, layout: layout)
+        let core = makeCore()
+        let profile = try PSBenchmark.profileApply(core: core, codec: codec, payload: payload, repeats: 3)
+        // Each timed apply took a real optimiser step (a refused push would take none).
+        #expect(core.version == 3)
+        #expect(profile.apply > 0 && profile.decode > 0 && profile.optimizer > 0)
+        #expect(profile.apply >= profile.optimizer)
+    }
+
     @Test func workerPolicyPullsAsTheServerMoves() async throws {
         let (wire, layout) = try gradient()
         let codec = FP32ZstdCodec()
