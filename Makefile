@@ -18,7 +18,8 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release
 
-test: bootstrap
+test:
+	@bash scripts/bootstrap --tests
 	@bash scripts/test
 
 demo: bootstrap release

@@ -22,7 +22,7 @@ let optimisedKernels: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration
 
 let package = Package(
     name: "crnn-cluster",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "crnnctl", targets: ["crnnctl"]),
         .executable(name: "crnn-coordinator", targets: ["crnn-coordinator"]),
@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
     ],
     targets: [
         systemLibrary("CBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
@@ -99,10 +101,20 @@ let package = Package(
             name: "CommandLineSupport",
             dependencies: ["Store", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // `crnnctl ui`: the pages (runs, a run, read an image), served by Hummingbird, reading PostgreSQL.
+        .target(
+            name: "WebUI",
+            dependencies: [
+                "Store", "Plots", "Inference", "Training", "TextImages", "Engine", "Wire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+
         .executableTarget(
             name: "crnnctl",
             dependencies: [
-                "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks", "Plots",
+                "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks", "Plots", "WebUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -129,6 +141,7 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Worker", "Training", "TestSupport", "Vocabulary"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Coordinator", "Training", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Coordinator", "Engine", "Wire"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(

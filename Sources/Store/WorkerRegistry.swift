@@ -67,4 +67,30 @@ public struct WorkerRegistry {
             }
         }
     }
+
+    /// A worker as a run's page shows it.
+    public struct RunWorker: Equatable, Sendable {
+        public let id: Int64
+        public let name: String
+        public let host: String
+        public let threads: Int
+        public let lastHeartbeat: String
+        public let secondsSinceHeartbeat: Double
+        public let shardsRunning: Int
+        public let shardsCompleted: Int
+        /// What it stored with its latest completed shard of the run (nil before its first).
+        public let samplesPerSecond: Double?
+    }
+
+    /// The workers that hold or completed shards of `run`, by id.
+    public func workers(run: Int64) throws -> [RunWorker] {
+        let result = try connection.execute(Queries.selectRunWorkers, [run])
+        return try (0..<result.count).map { row in
+            RunWorker(id: Int64(try result.int(row, 0) ?? 0), name: result.string(row, 1) ?? "",
+                      host: result.string(row, 2) ?? "", threads: try result.int(row, 3) ?? 0,
+                      lastHeartbeat: result.string(row, 4) ?? "", secondsSinceHeartbeat: try result.double(row, 5) ?? 0,
+                      shardsRunning: try result.int(row, 6) ?? 0, shardsCompleted: try result.int(row, 7) ?? 0,
+                      samplesPerSecond: try result.double(row, 8))
+        }
+    }
 }

@@ -18,8 +18,16 @@ public enum ImageFile {
     /// Reads the image at `path`, a name that need not be UTF-8; errors name it escaped
     /// (`RawPath.escaped`), so that each stays on one line.
     public static func read(_ path: RawPath, limits: ImageLimits = ImageFile.limits) throws -> GreyImage {
-        let name = path.escaped
-        let data = try readBytes(path, limits: limits)
+        try decode(try readBytes(path, limits: limits), name: path.escaped, limits: limits)
+    }
+
+    /// Decodes a PNG or JPEG held in memory (an upload), as `read` decodes a file; `name` names
+    /// it in errors.
+    public static func decode(_ data: [UInt8], name: String, limits: ImageLimits = ImageFile.limits) throws -> GreyImage {
+        if data.isEmpty { throw ImageError(path: name, reason: .empty) }
+        if data.count > limits.maxFileBytes {
+            throw ImageError(path: name, reason: .fileTooLarge(bytes: data.count, limit: limits.maxFileBytes))
+        }
         if PNGCodec.hasSignature(data) { return try PNGCodec.decode(data, path: name, limits: limits) }
         if JPEGCodec.hasSignature(data) { return try JPEGCodec.decode(data, path: name, limits: limits) }
         throw ImageError(path: name, reason: .notAnImage)

@@ -12,6 +12,15 @@ public struct SharedToken: Sendable {
         bytes = Array(trimmed.utf8)
     }
 
+    /// Whether `candidate` is this token, compared in time independent of where they differ
+    /// (for tokens presented over HTTP).
+    public func matches(_ candidate: String) -> Bool {
+        let other = Array(candidate.utf8)
+        var difference = UInt8(other.count == bytes.count ? 0 : 1)
+        for i in 0..<bytes.count { difference |= bytes[i] ^ (i < other.count ? other[i] : 0) }
+        return difference == 0
+    }
+
     /// Reads the token from a file (surrounding whitespace, such as a final newline, is ignored).
     /// Like ssh with a private key, refuses a file that its group or others may access: a token
     /// anyone on the machine can read is no secret, and saying so beats accepting it silently.

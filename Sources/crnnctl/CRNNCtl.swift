@@ -1,13 +1,13 @@
 import ArgumentParser
 
 @main
-struct CRNNCtl: ParsableCommand {
+struct CRNNCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crnnctl",
         abstract: "Submit, watch and use CRNN training runs on a crnn-cluster.",
         subcommands: [
             SubmitCommand.self, RunsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
-            ResumeCommand.self, MetricsCommand.self, PlotCommand.self, CheckpointsCommand.self, SQLCommand.self,
+            ResumeCommand.self, MetricsCommand.self, PlotCommand.self, UICommand.self, CheckpointsCommand.self, SQLCommand.self,
             PredictCommand.self, EvalCommand.self, GenCommand.self, DBCommand.self, BenchCommand.self,
         ])
 }
