@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         systemLibrary("CBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "Coordinator",
             dependencies: [
-                "Vocabulary", "Training", "Inference", "Store", "Wire",
+                "Vocabulary", "Training", "Inference", "Store", "Wire", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -83,7 +84,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Training", "Store", "Wire", "CommandLineSupport",
+                "Training", "Store", "Wire", "CommandLineSupport", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -100,6 +101,15 @@ let package = Package(
         .target(
             name: "CommandLineSupport",
             dependencies: ["Store", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Prometheus metrics of the daemons and the endpoint that serves them (`--metrics`).
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "Wire",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
 
         // `crnnctl ui`: the pages (runs, a run, read an image), served by Hummingbird, reading PostgreSQL.
         .target(

@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import NIOPosix
 import Store
+import Telemetry
 import TextImages
 import Training
 import Wire
@@ -23,6 +24,8 @@ public final class CoordinatorDaemon {
     private var heldElsewhere: Set<Int64> = []
     private var fonts: FontSet?
     private let service: ParameterService
+    /// What `--metrics` serves to Prometheus.
+    public let metrics = CoordinatorMetrics()
     private var stopRequested = false
     private let stopLock = NSLock()
 
@@ -43,6 +46,8 @@ public final class CoordinatorDaemon {
         logger.info("parameter server listening on \(settings.listenHost):\(server.port) (advertised as \(address))")
         let serving = Task { try await server.run() }
         defer { serving.cancel() }
+        let exporting = try startMetricsEndpoint()
+        defer { exporting?.cancel() }
 
         var lastMetrics = Date()
         var idleSince = Date()
@@ -59,6 +64,23 @@ public final class CoordinatorDaemon {
             try await Task.sleep(nanoseconds: UInt64(settings.tick * 1e9))
         }
         await server.close()
+    }
+
+    /// Serves `metrics` on `--metrics` (nil when not asked for).
+    private func startMetricsEndpoint() throws -> Task<Void, Error>? {
+        guard let text = settings.metricsAddress else { return nil }
+        let (host, port) = try MetricsEndpoint.parse(text)
+        let registry = metrics.registry, token = settings.token, logger = logger
+        return Task {
+            do {
+                try await MetricsEndpoint.serve(registry, host: host, port: port, token: token, logger: logger) { bound in
+                    logger.info("metrics for Prometheus at http://\(host):\(bound)/metrics\(MetricsEndpoint.isLoopback(host) ? "" : " (token required)")")
+                }
+            } catch is CancellationError {
+            } catch {
+                logger.error("metrics endpoint \(host):\(port): \(error)")
+            }
+        }
     }
 
     /// One pass of the scheduler: take queued runs, tend the trained ones. Returns when metrics
@@ -188,7 +210,7 @@ public final class CoordinatorDaemon {
         }
         let lastStep = try MetricsStore(connection: db).lastStep(run: run)
         let trainer = try RunTrainer(recipe: recipe, fonts: fonts!, threads: settings.threads, resumeFrom: resume,
-                                     lastRecordedStep: lastStep)
+                                     lastRecordedStep: lastStep, metrics: metrics.run(run))
         if trainer.core.version > UInt64(max(0, resume?.step ?? 0)) {
             logger.info("run \(run): steps up to \(lastStep ?? 0) were recorded past its checkpoint (updates lost with the previous coordinator); continuing at version \(trainer.core.version)")
         }
@@ -240,6 +262,7 @@ public final class CoordinatorDaemon {
         let counts = try ShardQueue(connection: db).counts(run: run)
         // A synchronous barrier waits for the workers that hold a shard of the run (one each).
         trainer.core.setWorkersTraining(counts[.running] ?? 0)
+        metrics.setQueue(run: run, counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
         if (counts[.available] ?? 0) == 0 && (counts[.running] ?? 0) == 0 {
             try finish(trainer, counts: counts, db: db)
         }
@@ -248,6 +271,7 @@ public final class CoordinatorDaemon {
     private func validate(_ trainer: RunTrainer, db: PostgresConnection) throws {
         let run = trainer.run
         let (version, result, file) = try trainer.validate()
+        trainer.metrics?.validation(accuracy: result.lineAccuracy, characterErrorRate: result.characterErrorRate, loss: result.loss)
         let step = Int64(version)
         try MetricsStore(connection: db).insert([
             MetricSample(run: run, step: step, name: MetricName.validationLoss, value: result.loss),

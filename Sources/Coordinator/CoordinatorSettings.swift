@@ -22,6 +22,8 @@ public struct CoordinatorSettings: Sendable {
     /// Exit once no run is active or queued for this long (nil: serve for ever).
     public var exitWhenIdleFor: Double?
     public var fontDirectory: String?
+    /// Where Prometheus metrics are served (`host:port`; nil: not served).
+    public var metricsAddress: String?
 
     public init(database: DatabaseLocation, token: SharedToken) {
         self.database = database

@@ -48,6 +48,9 @@ public final class ParameterServerCore: @unchecked Sendable {
     private var workersTraining: Int?
     private var stopped = false
 
+    /// Told the seconds of every optimiser step taken (metrics).
+    private let onStep: (@Sendable (Double) -> Void)?
+
     /// Parameter tensor sizes followed by buffer tensor sizes: the layout codecs see.
     public let wireLayout: [Int]
     public var parameterCount: Int { model.parameters.count }
@@ -56,7 +59,8 @@ public final class ParameterServerCore: @unchecked Sendable {
     public init(model: CRNNModel, optimizer: any Optimizer, schedule: LearningRateSchedule,
                 staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
                 clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0, samplesApplied: Int = 0,
-                maxSamplesPerPush: Int = .max) {
+                maxSamplesPerPush: Int = .max, onStep: (@Sendable (Double) -> Void)? = nil) {
+        self.onStep = onStep
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
@@ -240,8 +244,10 @@ public final class ParameterServerCore: @unchecked Sendable {
         queue.unlock()
 
         modelLock.lock()
+        let started = DispatchTime.now().uptimeNanoseconds
         let newVersion = step(&update)
         modelLock.unlock()
+        onStep?(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
         queue.withLock { spare = update.sum }
         for waiter in update.waiters { waiter(newVersion) }
         return true

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Logging
 import Store
+import Telemetry
 import TextImages
 import Training
 import Wire
@@ -24,6 +25,8 @@ final class RunTrainer: @unchecked Sendable {
     private(set) var bestAccuracy: Double = -1
     /// Bytes of one uncompressed fp32 push, for the compression ratio.
     let rawPushBytes: Int
+    /// What Prometheus sees of this run (nil: not reported).
+    let metrics: CoordinatorMetrics.RunMetrics?
 
     var run: Int64 { recipe.run }
 
@@ -35,8 +38,9 @@ final class RunTrainer: @unchecked Sendable {
     /// - Throws: `UnusableParameters` for NaN or ∞ in the checkpoint, `TrainingStateMismatch`
     ///   for training state of another optimiser or layout.
     init(recipe: RunRecipe, fonts: FontSet, threads: Int, resumeFrom checkpoint: Checkpoint?,
-         lastRecordedStep: Int64? = nil) throws {
+         lastRecordedStep: Int64? = nil, metrics: CoordinatorMetrics.RunMetrics? = nil) throws {
         self.recipe = recipe
+        self.metrics = metrics
         let model = recipe.makeModel(threads: threads)
         let optimizer = recipe.makeOptimizer(layout: model.parameters.layout)
         var samples = 0
@@ -59,7 +63,8 @@ final class RunTrainer: @unchecked Sendable {
             staleness: StalenessRule(bound: recipe.config.staleness.bound, policy: recipe.config.staleness.policy),
             mode: recipe.config.sync,
             samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
-            maxSamplesPerPush: recipe.config.batchSize)
+            maxSamplesPerPush: recipe.config.batchSize,
+            onStep: metrics.map { handles in { handles.optimizerStep(seconds: $0) } })
         pulls = PullAnswers(core: core)
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
@@ -87,13 +92,17 @@ final class RunTrainer: @unchecked Sendable {
     }
 
     func recordPush(bytes: Int, samples: Int, loss: Float, outcome: PushOutcome) {
+        metrics?.push(bytes: bytes, applied: outcome.applied, staleness: outcome.staleness, version: outcome.newVersion)
         lock.withLock {
             statistics.recordPush(bytes: bytes, rawBytes: rawPushBytes, samples: samples, loss: loss,
                                   staleness: outcome.staleness, applied: outcome.applied)
         }
     }
 
-    func recordPull(bytes: Int) { lock.withLock { statistics.recordPull(bytes: bytes) } }
+    func recordPull(bytes: Int) {
+        metrics?.pull(bytes: bytes)
+        lock.withLock { statistics.recordPull(bytes: bytes) }
+    }
 
     /// The push-interval metrics since the last call.
     func drainMetrics() -> [MetricSample] {

@@ -42,6 +42,8 @@ public final class RunSession: @unchecked Sendable {
     let overlapPulls: Bool
     /// Seconds the last blocking pull and the last minibatch took.
     private var pullSeconds = 0.0, stepSeconds = 0.0
+    /// Seconds the last step's computation (forward, backward, encoding) and its push took.
+    public private(set) var lastStepSeconds = 0.0, lastPushSeconds = 0.0
     /// A pull started after the last push, installed after the next one.
     private var pendingPull: Task<Params, Error>?
 
@@ -108,10 +110,14 @@ public final class RunSession: @unchecked Sendable {
     /// computed with), install a background pull, pull when the server moved.
     /// - Returns: the batch loss and the server's answer.
     public func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
+        let computing = Date()
         let (loss, payload) = try await offPool { try self.computeGradient(images: images, labels: labels) }
+        lastStepSeconds = Date().timeIntervalSince(computing)
         bytesPushed += payload.count
+        let pushing = Date()
         let ack = try await client.push(baseVersion: localVersion, sampleCount: UInt32(labels.count),
                                         loss: loss, codecName: codec.name, payload: payload)
+        lastPushSeconds = Date().timeIntervalSince(pushing)
         if let pulling = pendingPull {
             pendingPull = nil
             let params = try await pulling.value

@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import NIOPosix
 import Store
+import Telemetry
 import TextImages
 import Training
 import Wire
@@ -20,6 +21,8 @@ public final class WorkerDaemon: @unchecked Sendable {
     /// Dataset runs' folders, read once per run.
     private var datasets: [Int64: DatasetSamples] = [:]
     private var fonts: FontSet?
+    /// What `--metrics` serves to Prometheus.
+    public let metrics = WorkerMetrics()
 
     public init(settings: WorkerSettings, stop: StopSignal, logger: Logger = Logger(label: "crnn.worker")) {
         self.settings = settings
@@ -36,6 +39,8 @@ public final class WorkerDaemon: @unchecked Sendable {
         let worker = try await database { try WorkerRegistry(connection: $0).register(registration) }
         logger[metadataKey: "worker"] = "\(registration.name)#\(worker)"
         logger.info("registered as worker \(worker) (\(registration.name), \(settings.threads) threads)")
+        let exporting = try startMetricsEndpoint()
+        defer { exporting?.cancel() }
         let heartbeat = Heartbeat(worker: worker, settings: settings, logger: logger)
         heartbeat.start()
         defer { heartbeat.stop() }
@@ -54,6 +59,7 @@ public final class WorkerDaemon: @unchecked Sendable {
                 }
                 continue
             }
+            metrics.claimed()
             heartbeat.claimed(shard: shard.id)
             defer { heartbeat.released(shard: shard.id) }
             do {
@@ -119,6 +125,9 @@ public final class WorkerDaemon: @unchecked Sendable {
             if !next.labels.isEmpty {
                 let (loss, ack) = try await session.step(images: next.images, labels: next.labels)
                 progress.record(loss: loss, version: ack.newVersion)
+                metrics.trained(run: shard.run, samples: next.labels.count)
+                metrics.stepped(seconds: session.lastStepSeconds)
+                metrics.pushed(seconds: session.lastPushSeconds)
             }
             progress.done += n
             if progress.isDueForReport(every: settings.reportInterval) { logger.info("\(progress.line)") }
@@ -126,12 +135,32 @@ public final class WorkerDaemon: @unchecked Sendable {
         if !progress.skipped.isEmpty {
             logger.warning("shard \(shard.id) of run \(shard.run): skipped \(progress.skipped.count) dataset line(s), e.g. \(progress.skipped.prefix(3).map(\.description).joined(separator: "; "))")
         }
-        let metrics = progress.metrics(step: Int64(session.localVersion))
+        let figures = progress.metrics(step: Int64(session.localVersion))
+        if let rate = figures.first(where: { $0.name == "worker_samples_per_s" }) {
+            metrics.throughput(run: shard.run, samplesPerSecond: rate.value)
+        }
         let outcome = try await database {
-            try ShardQueue(connection: $0).complete(shard: shard.id, worker: worker, metrics: metrics)
+            try ShardQueue(connection: $0).complete(shard: shard.id, worker: worker, metrics: figures)
         }
         if case .refused(let why) = outcome {
             logger.warning("shard \(shard.id): completion refused (\(why)); another worker will redo it")
+        }
+    }
+
+    /// Serves `metrics` on `--metrics` (nil when not asked for).
+    private func startMetricsEndpoint() throws -> Task<Void, Error>? {
+        guard let text = settings.metricsAddress else { return nil }
+        let (host, port) = try MetricsEndpoint.parse(text)
+        let registry = metrics.registry, token = settings.token, logger = logger
+        return Task {
+            do {
+                try await MetricsEndpoint.serve(registry, host: host, port: port, token: token, logger: logger) { bound in
+                    logger.info("metrics for Prometheus at http://\(host):\(bound)/metrics\(MetricsEndpoint.isLoopback(host) ? "" : " (token required)")")
+                }
+            } catch is CancellationError {
+            } catch {
+                logger.error("metrics endpoint \(host):\(port): \(error)")
+            }
         }
     }
 
@@ -141,6 +170,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         if let existing = sessions[shard.run] {
             if existing.client.isConnected { return existing }
             logger.info("run \(shard.run): the connection to the parameter server closed; reconnecting")
+            metrics.reconnected()
             sessions[shard.run] = nil
             await existing.close()
         }

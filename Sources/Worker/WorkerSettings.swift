@@ -16,6 +16,8 @@ public struct WorkerSettings: Sendable {
     public var exitWhenIdleFor: Double?
     /// Directory with the font list and charsets (nil: search as TextImages does).
     public var fontDirectory: String?
+    /// Where Prometheus metrics are served (`host:port`; nil: not served).
+    public var metricsAddress: String?
 
     public init(name: String?, threads: Int, token: SharedToken, database: DatabaseLocation) {
         self.name = name

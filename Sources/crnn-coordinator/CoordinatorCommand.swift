@@ -60,6 +60,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.maximumRuns = maxRuns
         settings.exitWhenIdleFor = daemonOptions.exitWhenIdle
         settings.fontDirectory = daemonOptions.fontDir
+        settings.metricsAddress = daemonOptions.metrics
         _ = try database.connect(applicationName: "crnn-coordinator")
         let daemon = CoordinatorDaemon(settings: settings)
         let stop = StopSignal()

@@ -49,6 +49,7 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.reportInterval = reportInterval
         settings.exitWhenIdleFor = daemonOptions.exitWhenIdle
         settings.fontDirectory = daemonOptions.fontDir
+        settings.metricsAddress = daemonOptions.metrics
         // Refuse a newer schema before doing anything else.
         _ = try database.connect(applicationName: "crnn-worker")
         let stop = StopSignal()

@@ -66,11 +66,11 @@ final class Cluster {
 
     /// Starts a worker; `overriding` replaces parts of the cluster's environment (a wrong token).
     @discardableResult
-    func startWorker(overriding: [String: String] = [:]) throws -> ChildProcess {
+    func startWorker(overriding: [String: String] = [:], extra: [String] = []) throws -> ChildProcess {
         workerStarts += 1
         let worker = try ChildProcess(
             [BuiltProducts.path("crnn-worker"), "--threads", "1", "--name", "w\(workerStarts)",
-             "--lease-seconds", "6", "--report-interval", "5"],
+             "--lease-seconds", "6", "--report-interval", "5"] + extra,
             environment: environment.merging(overriding) { $1 }, logPath: "\(directory)/worker-\(workerStarts).log")
         workers.append(worker)
         return worker
