@@ -2,6 +2,7 @@
 // the text. The upload is decoded under the same limits as `crnnctl predict`.
 import Engine
 import Foundation
+import HTTPTypes
 import Inference
 import MultipartKit
 import NIOCore
@@ -78,8 +79,9 @@ enum ReadPage {
     }
 
     /// The upload's reading, as markup; errors (no image, not an image, too large, unknown
-    /// model) are said in the page, never a crash.
-    static func read(body: ByteBuffer, contentType: String?, services: UIServices) async -> (html: String, selected: String?) {
+    /// model) are said in the page with a 4xx status, never a crash.
+    static func read(body: ByteBuffer, contentType: String?, services: UIServices)
+        async -> (html: String, selected: String?, status: HTTPResponse.Status) {
         let form: Form
         do {
             guard let contentType, let boundary = boundary(of: contentType) else {
@@ -87,9 +89,9 @@ enum ReadPage {
             }
             form = try Form(body: body, boundary: boundary)
         } catch let error as ReadError {
-            return (errorBox(error.message), nil)
+            return (errorBox(error.message), nil, .badRequest)
         } catch {
-            return (errorBox("the form could not be read: it needs an image file and a model"), nil)
+            return (errorBox("the form could not be read: it needs an image file and a model"), nil, .badRequest)
         }
         let fileName = uploadName(form.image) ?? "the upload"
         let bytes = Array(form.image.body.readableBytesView)
@@ -101,11 +103,13 @@ enum ReadPage {
             guard let first = reading.first else { throw ReadError("no reading") }
             return ("<p>\(HTML.escape(fileName)) (\(image.width)×\(image.height) px) reads:</p>"
                     + "<p class=\"reading\">\(HTML.escape(first.text))</p>"
-                    + "<p>confidence \(String(format: "%.3f", first.confidence))</p>", form.model)
+                    + "<p>confidence \(String(format: "%.3f", first.confidence))</p>", form.model, .ok)
         } catch let error as ReadError {
-            return (errorBox(error.message), form.model)
+            return (errorBox(error.message), form.model, .badRequest)
+        } catch let error as ImageError {
+            return (errorBox("\(error)"), form.model, .badRequest)
         } catch {
-            return (errorBox("\(error)"), form.model)
+            return (errorBox("\(error)"), form.model, .internalServerError)
         }
     }
 

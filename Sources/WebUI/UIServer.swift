@@ -132,19 +132,25 @@ public enum UIServer {
             await page { ReadPage.html(choices: try await ReadPage.choices(services: services)) }
         }
         router.post("/read") { request, _ in
-            await page {
-                var request = request
-                let body: ByteBuffer
-                do {
-                    body = try await request.collectBody(upTo: configuration.maximumUploadBytes)
-                } catch {
-                    let limit = configuration.maximumUploadBytes >> 20
-                    return ReadPage.html(choices: try await ReadPage.choices(services: services),
-                                         result: ReadPage.errorBox("the upload is larger than \(limit) MiB"))
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: configuration.maximumUploadBytes)
+            } catch {
+                let limit = configuration.maximumUploadBytes >> 20
+                var answer = await page {
+                    ReadPage.html(choices: try await ReadPage.choices(services: services),
+                                  result: ReadPage.errorBox("the upload is larger than \(limit) MiB (crnnctl ui --max-upload)"))
                 }
-                let (result, selected) = await ReadPage.read(body: body, contentType: request.headers[.contentType], services: services)
-                return ReadPage.html(choices: try await ReadPage.choices(services: services), selected: selected, result: result)
+                answer.status = .contentTooLarge
+                return answer
             }
+            let (result, selected, status) = await ReadPage.read(body: body, contentType: request.headers[.contentType], services: services)
+            var answer = await page {
+                ReadPage.html(choices: try await ReadPage.choices(services: services), selected: selected, result: result)
+            }
+            if answer.status == .ok { answer.status = status }
+            return answer
         }
         return router
     }

@@ -85,6 +85,11 @@ import TestSupport
 
         let svg = try curl([base + "runs/1/curves.svg"])
         #expect(svg.text.contains("<svg") && svg.text.contains("&lt;script&gt;") && svg.text.components(separatedBy: "<polyline").count == 3)
+        // One point per recorded step in each curve (10 training losses, 10 validations).
+        for series in svg.text.components(separatedBy: "<polyline").dropFirst() {
+            let points = series.components(separatedBy: "points=\"")[1].split(separator: "\"")[0].split(separator: " ")
+            #expect(points.count == 10, "\(series.prefix(200))")
+        }
 
         let download = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UInt32.random(in: 0...UInt32.max)).crnn").path
         defer { try? FileManager.default.removeItem(atPath: download) }
@@ -111,8 +116,22 @@ import TestSupport
             let read = try curl(["-F", "model=\(model)", "-F", "image=@\(image)", base + "read"])
             #expect(read.text.contains("<p class=\"reading\">\(first[1])</p>"), "\(model): \(read.text)")
         }
-        let notAnImage = try curl(["-F", "model=model:digits", "-F", "image=@\(Self.root.appendingPathComponent("README.md").path)", base + "read"])
+        let notAnImage = try curl(["-w", "%{http_code}", "-F", "model=model:digits", "-F", "image=@\(Self.root.appendingPathComponent("README.md").path)", base + "read"])
         #expect(notAnImage.text.contains("class=\"error\">README.md: not a PNG or JPEG image"), "\(notAnImage.text)")
+        #expect(notAnImage.text.hasSuffix("400"))
+        // A 65 KB PNG that declares 100000 x 100000 pixels: refused before any allocation.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ui-upload-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bomb = folder.appendingPathComponent("bomb.png").path
+        try Data(HostileFiles.pngDeclaring(width: 100_000, height: 100_000, dataBytes: 65_000)).write(to: URL(fileURLWithPath: bomb))
+        let refused = try curl(["-w", "%{http_code}", "-F", "model=model:digits", "-F", "image=@\(bomb)", base + "read"])
+        #expect(refused.text.hasSuffix("400") && refused.text.contains("bomb.png") && refused.text.contains("pixels"), "\(refused.text)")
+        // 21 MB: over the 20 MiB default.
+        let large = folder.appendingPathComponent("large.png").path
+        try Data(count: 21_000_000).write(to: URL(fileURLWithPath: large))
+        let tooLarge = try curl(["-w", "%{http_code}", "-F", "model=model:digits", "-F", "image=@\(large)", base + "read"])
+        #expect(tooLarge.text.hasSuffix("413") && tooLarge.text.contains("larger than 20 MiB"), "\(tooLarge.text.suffix(300))")
         let escape = try curl(["-F", "model=model:../models/digits", "-F", "image=@\(image)", base + "read"])
         #expect(escape.text.contains("no shipped model named ../models/digits"))
         let notMultipart = try curl(["--data", "model=model:digits", base + "read"])
