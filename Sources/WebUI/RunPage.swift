@@ -13,6 +13,13 @@ enum RunPage {
         let galleryError: String?
     }
 
+    /// A checkpoint's metrics JSON as "val_accuracy 0.54, val_cer 0.109, …" (the raw text when it
+    /// is not a flat object of numbers).
+    static func figures(_ json: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Double] else { return json }
+        return object.keys.sorted().map { "\($0) \(String(format: "%.4g", object[$0]!))" }.joined(separator: ", ")
+    }
+
     static func html(_ content: Content) -> String {
         let detail = content.detail, summary = detail.summary, id = summary.run
         var body = "<h1>Run \(id): \(HTML.escape(summary.name)) \(HTML.state(summary.state.rawValue))</h1>"
@@ -47,7 +54,7 @@ enum RunPage {
         body += content.checkpoints.isEmpty ? "<p>None yet.</p>" : HTML.table(
             ["id", "step", "kind", "metrics", "size", "created", ""],
             content.checkpoints.reversed().map { record in
-                [String(record.id), String(record.step), HTML.escape(record.kind.rawValue), "<code>\(HTML.escape(record.metrics))</code>",
+                [String(record.id), String(record.step), HTML.escape(record.kind.rawValue), HTML.escape(Self.figures(record.metrics)),
                  String(format: "%.1f MB", Double(record.size) / 1e6), HTML.escape(record.createdAt),
                  "<a href=\"/runs/\(id)/checkpoints/\(record.id)\" download=\"run\(id)-step\(record.step).crnn\">download</a>"]
             }, numeric: [0, 1, 4])

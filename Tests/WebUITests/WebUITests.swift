@@ -34,3 +34,10 @@ import Testing
         }
     }
 }
+
+@Suite struct RunPageTests {
+    @Test func checkpointFiguresAreShortAndSorted() {
+        #expect(RunPage.figures("{\"val_loss\": 0.3197256209850311, \"val_accuracy\": 0.54}") == "val_accuracy 0.54, val_loss 0.3197")
+        #expect(RunPage.figures("not json") == "not json")
+    }
+}
