@@ -10,8 +10,9 @@ public final class CoordinatorMetrics: Sendable {
         self.registry = registry
     }
 
-    /// The handles of one run (made once per run the coordinator takes).
-    public func run(_ run: Int64) -> RunMetrics { RunMetrics(registry: registry, run: run) }
+    /// The handles of one run (made once per run the coordinator takes); `codec` names its
+    /// gradient codec, a label of the received bytes.
+    public func run(_ run: Int64, codec: String) -> RunMetrics { RunMetrics(registry: registry, run: run, codec: codec) }
 
     /// Shards of `run` in each state, as the coordinator last counted.
     public func setQueue(run: Int64, counts: [String: Int]) {
@@ -27,12 +28,12 @@ public final class CoordinatorMetrics: Sendable {
         let step: DurationHistogram
         let version, accuracy, errorRate, loss: Gauge
 
-        init(registry: PrometheusCollectorRegistry, run: Int64) {
+        init(registry: PrometheusCollectorRegistry, run: Int64, codec: String) {
             let label = ("run", String(run))
             applied = registry.makeCounter(descriptor: .crnn("crnn_ps_pushes_total", help: "Gradient pushes the parameter server received, by outcome."), labels: [label, ("outcome", "applied")])
             refused = registry.makeCounter(descriptor: .crnn("crnn_ps_pushes_total", help: "Gradient pushes the parameter server received, by outcome."), labels: [label, ("outcome", "refused")])
             pulls = registry.makeCounter(descriptor: .crnn("crnn_ps_pulls_total", help: "Parameter pulls the parameter server answered."), labels: [label])
-            bytesIn = registry.makeCounter(descriptor: .crnn("crnn_ps_received_bytes_total", help: "Bytes of encoded gradients received in pushes."), labels: [label])
+            bytesIn = registry.makeCounter(descriptor: .crnn("crnn_ps_received_bytes_total", help: "Bytes of encoded gradients received in pushes, by the run's codec."), labels: [label, ("codec", codec)])
             bytesOut = registry.makeCounter(descriptor: .crnn("crnn_ps_sent_bytes_total", help: "Bytes of encoded parameters sent in pulls."), labels: [label])
             staleness = registry.makeValueHistogram(
                 descriptor: .crnn("crnn_ps_push_staleness_versions", help: "How many versions the server had moved on from a push's base version."),

@@ -77,7 +77,7 @@ extension EndToEnd {
             #expect(applied >= 64, "2048 samples in batches of 32 are at least 64 pushes")
             #expect(value(coordinatorText, "crnn_queue_shards{run=\"\(run)\",state=\"completed\"}") == 32)
             #expect(value(coordinatorText, "crnn_queue_shards{run=\"\(run)\",state=\"available\"}") == 0)
-            #expect((value(coordinatorText, "crnn_ps_received_bytes_total{run=\"\(run)\"}") ?? 0) > 0)
+            #expect((value(coordinatorText, "crnn_ps_received_bytes_total{run=\"\(run)\",codec=\"topk+fp16+zstd\"}") ?? 0) > 0)
             #expect((value(coordinatorText, "crnn_ps_optimizer_step_seconds_count{run=\"\(run)\"}") ?? 0) >= 1)
             #expect(value(coordinatorText, "crnn_validation_line_accuracy_ratio{run=\"\(run)\"}") != nil)
             let version = try cluster.query("SELECT max(step) FROM metrics WHERE run_id = $1", [run]).int(0, 0) ?? 0
