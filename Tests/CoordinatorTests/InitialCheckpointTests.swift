@@ -53,7 +53,7 @@ import Training
                                          metrics: ["val_accuracy": 0.5]).encoded()
         // Another seed: without init the run would start elsewhere.
         let config = try Self.config(seed: 99)
-        let prepared = try Checkpoint.decode(try InitialCheckpoint.prepare(file, source: "source.crnn", config: config),
+        let prepared = try Checkpoint.decode(try InitialCheckpoint.prepare(file, source: "source.crnn", config: config).bytes,
                                              source: "prepared")
         #expect(prepared.step == 0 && prepared.metrics.isEmpty, "the new run counts from 0")
         let recipe = try RunRecipe(run: 2, config: config, characters: Self.digits)
@@ -75,7 +75,7 @@ import Training
         let file = try source.checkpoint(preset: "tiny", charset: Self.digits, imageHeight: 32, imageWidth: 64, step: 3,
                                          training: adam.trainingState(samplesApplied: 24)).encoded()
         #expect(file[8] == 2)
-        let prepared = try InitialCheckpoint.prepare(file, source: "source.crnn", config: try Self.config())
+        let prepared = try InitialCheckpoint.prepare(file, source: "source.crnn", config: try Self.config()).bytes
         #expect(prepared[8] == 1, "stored as a model alone")
         let decoded = try Checkpoint.decode(prepared, source: "prepared")
         #expect(decoded.training == nil && decoded.parameters == source.parameters.values)
@@ -95,6 +95,49 @@ import Training
         #expect(refusal(try Self.config().with { $0.charset = .preset(.ascii) }).contains("(charset)"))
         let damaged = Array(file.dropLast(9))
         #expect(throws: (any Error).self) { try InitialCheckpoint.prepare(damaged, source: "m.crnn", config: try Self.config()) }
+    }
+
+    @Test func aMappedCharsetKeepsTheSharedCharactersRowsAndStartsNewOnesFresh() throws {
+        let (source, _, _) = try Self.trainedSource()
+        let file = try source.checkpoint(preset: "tiny", charset: Self.digits, imageHeight: 32, imageWidth: 64, step: 3).encoded()
+        // The run reads digits and four more characters, and no longer reads 7.
+        let grown = Self.digits.filter { $0 != "7" } + ["-", ".", ":", "/"]
+        var config = try Self.config("init: {checkpoint: /dev/null, charset: map}")
+        #expect(config.initialCharset == .map)
+        config.fileCharacters = grown
+        let prepared = try InitialCheckpoint.prepare(file, source: "source.crnn", config: config)
+        #expect(prepared.mapping?.kept == 9 && prepared.mapping?.added == 4 && prepared.mapping?.dropped == 1)
+        let result = try Checkpoint.decode(prepared.bytes, source: "prepared")
+        #expect(result.charset == grown && result.config.classes == grown.count + 1)
+        let old = ArenaLayout(source.config.parameterShapes), new = ArenaLayout(result.config.parameterShapes)
+        let before = source.parameters.values
+        func tensor(_ values: [Float], _ slice: TensorSlice) -> [Float] { Array(values[slice.offset..<(slice.offset + slice.count)]) }
+        for slice in new.slices where !slice.name.hasPrefix("fc.") {
+            #expect(tensor(result.parameters, slice) == tensor(before, old[slice.name]!), "\(slice.name) is kept")
+        }
+        let width = new["fc.weight"]!.shape[1]
+        func row(_ values: [Float], _ slice: TensorSlice, _ c: Int) -> [Float] { Array(values[(slice.offset + c * width)..<(slice.offset + (c + 1) * width)]) }
+        // Blank, then each kept digit: its old row (class of digit d was d + 1).
+        #expect(row(result.parameters, new["fc.weight"]!, 0) == row(before, old["fc.weight"]!, 0))
+        for (c, character) in grown.enumerated() {
+            guard let d = Int(character) else { continue }
+            #expect(row(result.parameters, new["fc.weight"]!, c + 1) == row(before, old["fc.weight"]!, d + 1), "\(character)")
+            #expect(result.parameters[new["fc.bias"]!.offset + c + 1] == before[old["fc.bias"]!.offset + d + 1])
+        }
+        // New characters: the rows a fresh run of this config starts with.
+        let fresh = CRNNModel(config: result.config, seed: 7).parameters.values
+        for c in grown.indices where Int(grown[c]) == nil {
+            #expect(row(result.parameters, new["fc.weight"]!, c + 1) == row(fresh, new["fc.weight"]!, c + 1))
+        }
+        #expect(result.buffers == source.buffers.values)
+        // Without `map`, the different alphabet is refused, pointing at the option.
+        config.initialCharset = nil
+        #expect(throws: InitialCheckpoint.Mismatch.self) { try InitialCheckpoint.prepare(file, source: "source.crnn", config: config) }
+        do { _ = try InitialCheckpoint.prepare(file, source: "source.crnn", config: config) } catch {
+            #expect("\(error)".contains("init: {charset: map}"))
+        }
+        let json = try RunConfig(json: try Self.config("init: {checkpoint: /dev/null, charset: map}").jsonString())
+        #expect(json.initialCharset == .map, "the mapping survives the stored JSON")
     }
 
     @Test func initIsParsedFromTheConfig() throws {

@@ -129,6 +129,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var maxAttempts: Int
     /// Start from a trained model's parameters instead of the seed's initialisation.
     public var initialization: Initialization? = nil
+    /// `init: {charset: map}`: how the init checkpoint's alphabet may differ (nil: `same`).
+    public var initialCharset: CharsetMapping? = nil
 
     /// The resolved alphabet when `charset` is a file (read at submit time, because the workers
     /// do not have the file). Not part of the JSON: it goes to `runs.charset`.
@@ -137,7 +139,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, model, charset, direction, image, augmentation, data, epochs, shardSize, batchSize
         case optimizer, schedule, gradients, staleness, sync, validation, checkpoints, seed, threads
-        case maxAttempts, initialization = "init"
+        case maxAttempts, initialization = "init", initialCharset = "initCharset"
     }
 }
 

@@ -96,21 +96,25 @@ public struct RunConfigParser {
             optimizer: optimizer, schedule: schedule, gradients: gradients, staleness: staleness, sync: sync,
             validation: validation, checkpoints: checkpoints, seed: seed, threads: threads,
             maxAttempts: maxAttempts, fileCharacters: characters)
-        config.initialization = initialization
+        config.initialization = initialization?.source
+        config.initialCharset = initialization?.charset
         return config
     }
 
-    /// `init: {checkpoint: FILE}` or `init: {run: N, checkpoint: best|latest}` (best by default).
-    private func initSection(_ node: ConfigNode, baseDirectory: String) throws -> RunConfig.Initialization {
+    /// `init: {checkpoint: FILE}` or `init: {run: N, checkpoint: best|latest}` (best by default),
+    /// with `charset: same|map` (same by default).
+    private func initSection(_ node: ConfigNode, baseDirectory: String) throws
+        -> (source: RunConfig.Initialization, charset: CharsetMapping?) {
         var section = try ConfigMapping(node)
         let runNode = section.optional("run")
         let checkpointNode = section.optional("checkpoint")
+        let charset = try section.optional("charset")?.choice(CharsetMapping.self)
         try section.finish()
         if let runNode {
             let run = try runNode.int64()
             guard run >= 1 else { throw runNode.error(.invalidValue, "a run id is at least 1, got \(run)") }
             let which = try checkpointNode?.choice(RunConfig.Initialization.RunCheckpoint.self) ?? .best
-            return .run(id: run, checkpoint: which)
+            return (.run(id: run, checkpoint: which), charset)
         }
         guard let checkpointNode else {
             throw node.error(.missingKey, "needs checkpoint: FILE (a .crnn file) or run: N (with checkpoint: best or latest)")
@@ -120,7 +124,7 @@ public struct RunConfigParser {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw checkpointNode.error(.invalidValue, "checkpoint file \(path) does not exist or cannot be read")
         }
-        return .file(path: path)
+        return (.file(path: path), charset)
     }
 
     private func runName(_ node: ConfigNode) throws -> String {

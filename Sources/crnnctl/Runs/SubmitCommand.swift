@@ -45,7 +45,7 @@ struct SubmitCommand: ParsableCommand {
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         // A checkpoint file is checked before the database is touched.
-        var initial: [UInt8]?
+        var initial: InitialCheckpoint.Prepared?
         if case .file(let path) = config.initialization {
             initial = try InitialCheckpoint.prepare(Array(try Data(contentsOf: URL(fileURLWithPath: path))), source: path, config: config)
         }
@@ -63,7 +63,8 @@ struct SubmitCommand: ParsableCommand {
         }
         let submitted = try RunStore(connection: connection).submit(
             config: config, configYAML: text, overrides: overrides, name: name ?? config.name ?? fallbackName,
-            alphabet: alphabet, priority: priority, initialCheckpoint: initial)
-        print("run \(submitted.run) queued: \(submitted.shards) shards" + (initial == nil ? "" : ", starting from its init checkpoint"))
+            alphabet: alphabet, priority: priority, initialCheckpoint: initial?.bytes)
+        print("run \(submitted.run) queued: \(submitted.shards) shards" + (initial == nil ? "" : ", starting from its init checkpoint")
+              + (initial?.mapping.map { " (\($0))" } ?? ""))
     }
 }
