@@ -27,11 +27,18 @@ say() { echo "single-node: $*"; }
 work=$(mktemp -d /tmp/crnn-slurm.XXXXXX)
 chmod 755 "$work"
 started_munge=""
+# Slurm daemons started from a configuration of this script (this run's, or a crashed earlier
+# one's: they would hold the ports).
+stop_slurm() {  # $1: the pattern their command lines match
+  pkill -f -- "$1" 2>/dev/null || return 0
+  for _ in $(seq 20); do pgrep -f -- "$1" >/dev/null || return 0; sleep 0.5; done
+  pkill -9 -f -- "$1" 2>/dev/null
+  sleep 0.5
+}
 cleanup() {
   set +e
   [ -n "${job:-}" ] && scancel "$job" 2>/dev/null
-  [ -s "$work/slurmd.pid" ] && kill "$(cat "$work/slurmd.pid")" 2>/dev/null
-  [ -s "$work/slurmctld.pid" ] && kill "$(cat "$work/slurmctld.pid")" 2>/dev/null
+  stop_slurm "$work/slurm.conf"
   [ -n "${coordinator:-}" ] && kill "$coordinator" 2>/dev/null && wait "$coordinator" 2>/dev/null
   [ -d "$work/crnn/pg" ] && CRNN_HOME=$work/crnn "$bin/crnnctl" db stop >/dev/null 2>&1
   [ -n "$started_munge" ] && pkill -x munged
@@ -62,6 +69,7 @@ if ! pgrep -x munged >/dev/null; then
 fi
 
 # 3. A one-node Slurm cluster, configured in the scratch folder.
+stop_slurm "-f /tmp/crnn-slurm\.[A-Za-z0-9]+/slurm\.conf"
 host=$(hostname -s)
 cpus=$(nproc)
 memory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
