@@ -10,7 +10,7 @@ extension EndToEnd {
         @Test func aTwoTaskJobArrayTrainsARunToCompletion() throws {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("deploy/slurm/single-node.sh").path
-            let output = try CommandRunner.run(["/bin/bash", script, "--bin", BuiltProducts.directory.path, "--workers", "2"],
+            let output = try CommandRunner.run(["/bin/bash", script, "--bin", BuiltProducts.directory.path, "--workers", "2", "--timeout", "240"],
                                                environment: ["DATABASE_URL": ""])
             #expect(output.status == 0, "\(output.text)")
             #expect(output.text.contains("slurm up: try* 1 node(s)"), "\(output.text)")

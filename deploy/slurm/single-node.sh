@@ -5,17 +5,20 @@
 # digits run, runs a 2-worker job array against it, waits for the run to complete, prints what
 # Slurm and the database saw, and tears everything down (the installed packages stay).
 #
-#   deploy/slurm/single-node.sh [--bin DIR] [--workers N]   (root; DIR default .build/release)
+#   deploy/slurm/single-node.sh [--bin DIR] [--workers N] [--timeout S]
+#   (root; DIR default .build/release; S: seconds to wait for the run, default 600)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 bin=$repo/.build/release
 workers=2
+timeout=600
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin=$(cd "$2" && pwd); shift 2 ;;
     --workers) workers=$2; shift 2 ;;
-    *) echo "usage: $0 [--bin DIR] [--workers N]" >&2; exit 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    *) echo "usage: $0 [--bin DIR] [--workers N] [--timeout S]" >&2; exit 2 ;;
   esac
 done
 for tool in crnnctl crnn-coordinator crnn-worker; do
@@ -132,14 +135,15 @@ job=$(cd "$work" && DATABASE_URL=$url CRNN_TOKEN_FILE=$work/token CRNN_BIN=$bin 
 say "submitted job array $job (tasks 1-$workers)"
 sleep 2
 squeue -h -o '  %i %j %T %M %R' || true
-for _ in $(seq 600); do
+deadline=$(( $(date +%s) + timeout ))
+while [ "$(date +%s)" -lt "$deadline" ]; do
   state=$("$bin/crnnctl" sql -- -Atc "select state from runs where id = $run" 2>/dev/null || true)
   [ "$state" = "completed" ] || [ "$state" = "failed" ] && break
   sleep 1
 done
 say "run $run: ${state:-unknown}"
 "$bin/crnnctl" sql -- -c "select w.name, count(*) as shards, sum(s.sample_count) as samples from shards s join workers w on w.id = s.lease_owner where s.run_id = $run and s.state = 'completed' group by w.name order by w.name"
-for _ in $(seq 60); do [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break; sleep 1; done
+for _ in $(seq 30); do [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break; sleep 1; done
 say "job array finished: $( [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && echo yes || echo no)"
 for log in "$work"/crnn-worker-*.log; do
   echo "--- $(basename "$log"):"; grep -E "registered|no work" "$log" | sed -E 's/^[^ ]+ //' | head -3
