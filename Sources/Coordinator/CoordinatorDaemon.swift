@@ -46,7 +46,7 @@ public final class CoordinatorDaemon {
         logger.info("parameter server listening on \(settings.listenHost):\(server.port) (advertised as \(address))")
         let serving = Task { try await server.run() }
         defer { serving.cancel() }
-        let exporting = try startMetricsEndpoint()
+        let exporting = try MetricsEndpoint.start(metrics.registry, address: settings.metricsAddress, token: settings.token, logger: logger)
         defer { exporting?.cancel() }
 
         var lastMetrics = Date()
@@ -66,22 +66,6 @@ public final class CoordinatorDaemon {
         await server.close()
     }
 
-    /// Serves `metrics` on `--metrics` (nil when not asked for).
-    private func startMetricsEndpoint() throws -> Task<Void, Error>? {
-        guard let text = settings.metricsAddress else { return nil }
-        let (host, port) = try MetricsEndpoint.parse(text)
-        let registry = metrics.registry, token = settings.token, logger = logger
-        return Task {
-            do {
-                try await MetricsEndpoint.serve(registry, host: host, port: port, token: token, logger: logger) { bound in
-                    logger.info("metrics for Prometheus at http://\(host):\(bound)/metrics\(MetricsEndpoint.isLoopback(host) ? "" : " (token required)")")
-                }
-            } catch is CancellationError {
-            } catch {
-                logger.error("metrics endpoint \(host):\(port): \(error)")
-            }
-        }
-    }
 
     /// One pass of the scheduler: take queued runs, tend the trained ones. Returns when metrics
     /// were last flushed.

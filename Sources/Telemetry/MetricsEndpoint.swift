@@ -31,6 +31,25 @@ public enum MetricsEndpoint {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
+    /// Serves `registry` on `address` (`--metrics`) in a task that logs where, or why it could
+    /// not; nil when no address was given.
+    /// - Throws: `Failure.badAddress`.
+    public static func start(_ registry: PrometheusCollectorRegistry, address: String?, token: SharedToken,
+                             logger: Logger) throws -> Task<Void, Error>? {
+        guard let address else { return nil }
+        let (host, port) = try parse(address)
+        return Task {
+            do {
+                try await serve(registry, host: host, port: port, token: token, logger: logger) { bound in
+                    logger.info("metrics for Prometheus at http://\(host):\(bound)/metrics\(isLoopback(host) ? "" : " (token required)")")
+                }
+            } catch is CancellationError {
+            } catch {
+                logger.error("metrics endpoint \(host):\(port): \(error)")
+            }
+        }
+    }
+
     /// Serves `registry` until the task is cancelled. `token` is asked for only off loopback.
     public static func serve(_ registry: PrometheusCollectorRegistry, host: String, port: Int, token: SharedToken,
                              logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {

@@ -133,9 +133,14 @@ enum ReadPage {
 
     static func boundary(of contentType: String) -> String? {
         guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
-        for parameter in contentType.split(separator: ";").dropFirst() {
+        return parameter("boundary", of: contentType)
+    }
+
+    /// The value of `name=value` (quotes removed) among a header's `;`-separated parameters.
+    static func parameter(_ name: String, of header: String) -> String? {
+        for parameter in header.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0].lowercased() == "boundary" {
+            if pair.count == 2, pair[0].lowercased() == name {
                 let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
                 return value.isEmpty ? nil : value
             }
@@ -145,15 +150,7 @@ enum ReadPage {
 
     /// The file name the browser sent in the part's Content-Disposition.
     static func uploadName(_ part: MultipartPart) -> String? {
-        guard let disposition = part.headers.first(name: "Content-Disposition") else { return nil }
-        for parameter in disposition.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0].lowercased() == "filename" {
-                let name = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                return name.isEmpty ? nil : name
-            }
-        }
-        return nil
+        part.headers.first(name: "Content-Disposition").flatMap { parameter("filename", of: $0) }
     }
 
     static func errorBox(_ message: String) -> String { "<p class=\"error\">\(HTML.escape(message))</p>" }

@@ -39,7 +39,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         let worker = try await database { try WorkerRegistry(connection: $0).register(registration) }
         logger[metadataKey: "worker"] = "\(registration.name)#\(worker)"
         logger.info("registered as worker \(worker) (\(registration.name), \(settings.threads) threads)")
-        let exporting = try startMetricsEndpoint()
+        let exporting = try MetricsEndpoint.start(metrics.registry, address: settings.metricsAddress, token: settings.token, logger: logger)
         defer { exporting?.cancel() }
         let heartbeat = Heartbeat(worker: worker, settings: settings, logger: logger)
         heartbeat.start()
@@ -147,22 +147,6 @@ public final class WorkerDaemon: @unchecked Sendable {
         }
     }
 
-    /// Serves `metrics` on `--metrics` (nil when not asked for).
-    private func startMetricsEndpoint() throws -> Task<Void, Error>? {
-        guard let text = settings.metricsAddress else { return nil }
-        let (host, port) = try MetricsEndpoint.parse(text)
-        let registry = metrics.registry, token = settings.token, logger = logger
-        return Task {
-            do {
-                try await MetricsEndpoint.serve(registry, host: host, port: port, token: token, logger: logger) { bound in
-                    logger.info("metrics for Prometheus at http://\(host):\(bound)/metrics\(MetricsEndpoint.isLoopback(host) ? "" : " (token required)")")
-                }
-            } catch is CancellationError {
-            } catch {
-                logger.error("metrics endpoint \(host):\(port): \(error)")
-            }
-        }
-    }
 
     /// The session of `shard`'s run, connecting to its parameter server on first use, and again
     /// when the connection closed while this worker was idle (a restarted coordinator).
