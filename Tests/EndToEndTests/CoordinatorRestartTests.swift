@@ -9,13 +9,17 @@ extension EndToEnd {
     @Suite struct CoordinatorRestartTests {
         /// One worker (one push per update: 16 samples a step) and a warm-up over the whole run:
         /// the learning rate rises with every sample applied. Validation (and so a checkpoint)
-        /// every 100 updates, between the coordinator's metric flushes every 5 s.
+        /// every 100 updates, between the coordinator's metric flushes every 5 s. Long enough
+        /// (2,048 updates, ~30 s at 1,000 img/s) for several flushes to land between checkpoints:
+        /// with 4,096 samples per epoch the run finished in 8 s on a quiet machine, and its one
+        /// mid-run flush could coincide with a validation.
+        static let samplesPerEpoch = 16384
         static let config = """
             name: e2e-restart
             model: tiny
             charset: digits
             image: {height: 32, width: 64}
-            data: {synthetic: {samples_per_epoch: 4096}}
+            data: {synthetic: {samples_per_epoch: \(samplesPerEpoch)}}
             epochs: 2
             shard_size: 256
             batch_size: 16
@@ -83,7 +87,7 @@ extension EndToEnd {
                 #expect(resumedAt > lastBefore, "resumed at version \(resumedAt); steps up to \(lastBefore) were recorded")
             }
             // The warm-up continues from the checkpoint's samples instead of starting at 1 % again.
-            let resumedRate = 0.002 * Double(16 * checkpoint) / (2 * 4096)
+            let resumedRate = 0.002 * Double(16 * checkpoint) / Double(2 * Self.samplesPerEpoch)
             let firstRate = after.first { $0.name == "lr" }?.value ?? 0
             #expect(firstRate >= 0.999 * resumedRate, "lr \(firstRate) after the restart, \(resumedRate) at the checkpoint")
             cluster.stopAll()
