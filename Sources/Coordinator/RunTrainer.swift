@@ -64,7 +64,7 @@ final class RunTrainer: @unchecked Sendable {
             mode: recipe.config.sync,
             samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
             maxSamplesPerPush: recipe.config.batchSize,
-            onStep: metrics.map { handles in { handles.optimizerStep(seconds: $0) } })
+            onStep: metrics.map { handles in { @Sendable seconds in handles.optimizerStep(seconds: seconds) } })
         pulls = PullAnswers(core: core)
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
