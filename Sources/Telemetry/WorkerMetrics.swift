@@ -2,10 +2,14 @@
 import Foundation
 import Prometheus
 
-public final class WorkerMetrics: Sendable {
+/// Thread-safe: the registry and its handles are; `lock` guards the per-run handles.
+public final class WorkerMetrics: @unchecked Sendable {
     public let registry: PrometheusCollectorRegistry
     let claims, reconnects: Counter
     let step, push: DurationHistogram
+    /// Per-run handles, made once (the registry looks a metric up by name and labels).
+    private let lock = NSLock()
+    private var runs: [Int64: (samples: Counter, rate: Gauge)] = [:]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -24,11 +28,22 @@ public final class WorkerMetrics: Sendable {
 
     /// A minibatch of `count` samples trained for `run`.
     public func trained(run: Int64, samples count: Int) {
-        registry.makeCounter(descriptor: .crnn("crnn_worker_samples_total", help: "Samples this worker trained on."), labels: [("run", String(run))]).increment(by: Int64(count))
+        handles(run).samples.increment(by: Int64(count))
     }
 
     /// The throughput of the worker's last completed shard of `run`.
     public func throughput(run: Int64, samplesPerSecond: Double) {
-        registry.makeGauge(descriptor: .crnn("crnn_worker_samples_per_second", help: "Samples per second over the worker's last completed shard of the run."), labels: [("run", String(run))]).set(samplesPerSecond)
+        handles(run).rate.set(samplesPerSecond)
+    }
+
+    private func handles(_ run: Int64) -> (samples: Counter, rate: Gauge) {
+        lock.withLock {
+            if let found = runs[run] { return found }
+            let label = [("run", String(run))]
+            let made = (registry.makeCounter(descriptor: .crnn("crnn_worker_samples_total", help: "Samples this worker trained on."), labels: label),
+                        registry.makeGauge(descriptor: .crnn("crnn_worker_samples_per_second", help: "Samples per second over the worker's last completed shard of the run."), labels: label))
+            runs[run] = made
+            return made
+        }
     }
 }

@@ -3,24 +3,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Plots
 
 enum HTML {
-    /// Text made safe for element content and double-quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// Text made safe for element content and double-quoted attribute values: the pages and
+    /// the SVG charts escape alike (control characters become U+FFFD).
+    static func escape(_ text: String) -> String { SVG.escape(text) }
 
     /// A whole page: title, navigation, `body` (already markup). `refreshSeconds` reloads it.
     static func page(title: String, body: String, refreshSeconds: Int? = nil) -> String {

@@ -6,8 +6,10 @@ import Store
 import TextImages
 import Training
 
-/// Not thread-safe: one shard's loop uses it.
-struct ShardBatches {
+/// Not thread-safe: one shard's loop uses it. Renders into one buffer it keeps: a batch's
+/// images are that buffer, and the next batch writes into it again once the caller let go of
+/// the last (no allocation per minibatch).
+final class ShardBatches {
     /// The images and labels of one minibatch; `skipped` lists dataset lines that could not be read.
     struct Batch {
         var images: [Float]
@@ -23,6 +25,7 @@ struct ShardBatches {
 
     private let source: Source
     private let perImage: Int
+    private var images: [Float] = []
     let sampleCount: Int
 
     /// - Throws: `DatasetAccessError.changed` when the dataset no longer has the shard's lines.
@@ -43,7 +46,7 @@ struct ShardBatches {
     /// Samples `start ..< start + count` of the shard. A dataset batch holds fewer lines than
     /// asked for when some could not be read (they are in `skipped`), and may hold none.
     func batch(start: Int, count: Int) -> Batch {
-        var images = [Float](repeating: 0, count: count * perImage)
+        if images.count != count * perImage { images = [Float](repeating: 0, count: count * perImage) }
         switch source {
         case let .synthetic(generator, seed):
             let labels = images.withUnsafeMutableBufferPointer {
@@ -52,8 +55,8 @@ struct ShardBatches {
             return Batch(images: images, labels: labels, skipped: [])
         case let .dataset(data, lines):
             let loaded = images.withUnsafeMutableBufferPointer { data.load(lines[start..<(start + count)], into: $0.baseAddress!) }
-            images.removeLast((count - loaded.labels.count) * perImage)
-            return Batch(images: images, labels: loaded.labels, skipped: loaded.skipped)
+            let kept = loaded.labels.count * perImage
+            return Batch(images: kept == images.count ? images : Array(images[..<kept]), labels: loaded.labels, skipped: loaded.skipped)
         }
     }
 }
