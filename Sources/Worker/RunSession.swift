@@ -13,7 +13,7 @@ import Training
 import Wire
 
 /// Not thread-safe: one task drives a session. Its CPU work (forward, backward, encoding,
-/// decoding pulls) runs on NIO's blocking thread pool, never on Swift's cooperative threads: on a
+/// decoding pulls) runs on its own training thread, never on Swift's cooperative threads: on a
 /// two-core machine two sessions would otherwise hold every cooperative thread for the length of
 /// a minibatch, and an in-process parameter server could not answer anyone meanwhile.
 public final class RunSession: @unchecked Sendable {
@@ -143,10 +143,19 @@ public final class RunSession: @unchecked Sendable {
         return (loss, try feedback.encode(wire, layout: layout, codec: codec))
     }
 
-    /// Runs CPU-bound work on NIO's blocking pool (see the type's comment).
+    /// Runs CPU-bound work on the training thread (see the type's comment).
     private func offPool<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(body)
+        try await Self.trainingThread.runIfActive(body)
     }
+
+    /// One thread for every session's minibatches: a worker trains one at a time (BLAS spreads
+    /// each over the cores), and sessions in one process (tests) take turns instead of
+    /// oversubscribing two cores and starving the event loops that carry acknowledgements.
+    static let trainingThread: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
     public func close() async {
         pendingPull?.cancel()
