@@ -13,6 +13,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case invalidHeader(source: String, reason: String)
     case corruptPayload(source: String, reason: String)
     case compression(String)
+    case notRepresentable(String)
 
     public var description: String {
         switch self {
@@ -26,6 +27,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .invalidHeader(source, reason): return "\(source): invalid checkpoint header: \(reason)"
         case let .corruptPayload(source, reason): return "\(source): corrupted checkpoint payload: \(reason)"
         case let .compression(reason): return "checkpoint compression failed: \(reason)"
+        case let .notRepresentable(reason): return "cannot store the checkpoint as float16: \(reason)"
         }
     }
 }
@@ -42,9 +44,10 @@ extension Checkpoint {
         }
         guard Array(bytes.prefix(magic.count)) == magic else { throw CheckpointError.badMagic(source: source) }
         let version = readUInt32(bytes, at: magic.count)
-        guard (modelFormatVersion...formatVersion).contains(version) else {
-            throw CheckpointError.unsupportedVersion(source: source, found: version, supported: formatVersion)
+        guard (modelFormatVersion...newestFormatVersion).contains(version) else {
+            throw CheckpointError.unsupportedVersion(source: source, found: version, supported: newestFormatVersion)
         }
+        let storage: CheckpointStorage = version == halfModelFormatVersion ? .fp16 : .fp32
         let headerLength = Int(readUInt32(bytes, at: magic.count + 4))
         guard headerLength <= bytes.count - fixed - 8 else {
             throw CheckpointError.truncated(source: source, reason: "header of \(headerLength) bytes runs past the end of the file")
@@ -69,15 +72,17 @@ extension Checkpoint {
         }
         try verifyChecksum(bytes, end: end, source: source)
         try validate(header, version: version, source: source)
-        let values = try decompress(bytes[payloadStart..<end], bytes: header.payloadBytes, source: source)
+        let values = try decompress(bytes[payloadStart..<end], bytes: header.payloadBytes, storage: storage, source: source)
         let split = ArenaLayout(header.config.parameterShapes).count
         let state = split + ArenaLayout(header.config.bufferShapes).count
-        return Checkpoint(
+        var checkpoint = Checkpoint(
             preset: header.preset, config: header.config, charset: header.charset,
             direction: header.direction, imageHeight: header.imageHeight, imageWidth: header.imageWidth,
             step: header.step, metrics: header.metrics,
             parameters: Array(values[..<split]), buffers: Array(values[split..<state]),
             training: header.training?.restored(from: values[state...]))
+        checkpoint.storage = storage
+        return checkpoint
     }
 
     static func verifyChecksum(_ bytes: [UInt8], end: Int, source: String) throws {
@@ -95,7 +100,8 @@ extension Checkpoint {
             throw CheckpointError.invalidHeader(source: source, reason: violation)
         }
         let c = h.config
-        let expected = tensorTable(c)
+        let elementBytes = version == halfModelFormatVersion ? 2 : 4
+        let expected = tensorTable(c, elementBytes: elementBytes)
         if h.tensors != expected {
             let names = Set(expected.map(\.name))
             let odd = h.tensors.first { !names.contains($0.name) }?.name
@@ -107,7 +113,7 @@ extension Checkpoint {
         let parameters = ArenaLayout(c.parameterShapes).count
         var floats = parameters + ArenaLayout(c.bufferShapes).count
         if let training = h.training {
-            guard version >= formatVersion else {
+            guard version == formatVersion else {
                 throw CheckpointError.invalidHeader(source: source, reason: "training: a version \(version) checkpoint holds no training state")
             }
             if let violation = training.violation(parameters: parameters, tensorBytes: 4 * floats) {
@@ -115,8 +121,8 @@ extension Checkpoint {
             }
             floats += training.state.count * parameters
         }
-        guard h.payloadBytes == 4 * floats else {
-            throw CheckpointError.invalidHeader(source: source, reason: "payloadBytes \(h.payloadBytes), expected \(4 * floats)")
+        guard h.payloadBytes == elementBytes * floats else {
+            throw CheckpointError.invalidHeader(source: source, reason: "payloadBytes \(h.payloadBytes), expected \(elementBytes * floats)")
         }
         if h.charset.count != c.classes - 1 && !h.charset.isEmpty {
             throw CheckpointError.invalidHeader(
@@ -124,8 +130,22 @@ extension Checkpoint {
         }
     }
 
-    static func decompress(_ compressed: ArraySlice<UInt8>, bytes: Int, source: String) throws -> [Float] {
+    static func decompress(_ compressed: ArraySlice<UInt8>, bytes: Int, storage: CheckpointStorage,
+                           source: String) throws -> [Float] {
+        guard storage == .fp32 else {
+            var halves = [Float16](repeating: 0, count: bytes / 2)
+            try decompress(compressed, into: &halves, bytes: bytes, source: source)
+            guard let i = halves.firstIndex(where: { !$0.isFinite }) else { return halves.map { Float($0) } }
+            throw CheckpointError.corruptPayload(source: source, reason: "value \(i) is \(halves[i]) (float16 infinity or NaN)")
+        }
         var values = [Float](repeating: 0, count: bytes / 4)
+        try decompress(compressed, into: &values, bytes: bytes, source: source)
+        return values
+    }
+
+    /// Decompresses exactly `bytes` bytes into `values`.
+    private static func decompress<T>(_ compressed: ArraySlice<UInt8>, into values: inout [T], bytes: Int,
+                                      source: String) throws {
         let size = values.withUnsafeMutableBytes { dst in
             compressed.withUnsafeBytes { src in
                 ZSTD_decompress(dst.baseAddress, dst.count, src.baseAddress, src.count)
@@ -137,7 +157,6 @@ extension Checkpoint {
         guard size == bytes else {
             throw CheckpointError.corruptPayload(source: source, reason: "decompressed to \(size) bytes, expected \(bytes)")
         }
-        return values
     }
 }
 

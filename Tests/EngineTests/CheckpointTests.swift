@@ -21,6 +21,7 @@ import Testing
         case .invalidHeader: return "invalidHeader"
         case .corruptPayload: return "corruptPayload"
         case .compression: return "compression"
+        case .notRepresentable: return "notRepresentable"
         }
     }
 
@@ -73,10 +74,10 @@ import Testing
         wrongMagic[0] = UInt8(ascii: "X")
         #expect(decodeError(wrongMagic).map(kind) == "badMagic")
         #expect(decodeError(Array("PK\u{3}\u{4}hello".utf8)).map(kind) == "badMagic")
-        bytes[8] = 3
+        bytes[8] = 4
         let error = decodeError(bytes)
-        #expect(error as? CheckpointError == .unsupportedVersion(source: "x.crnn", found: 3, supported: 2))
-        #expect("\(error!)".contains("version 3"))
+        #expect(error as? CheckpointError == .unsupportedVersion(source: "x.crnn", found: 4, supported: 3))
+        #expect("\(error!)".contains("version 4"))
     }
 
     @Test func missingFileIsAnIOError() {

@@ -1,6 +1,6 @@
 // Format versions: version 2 adds the training state after the model's tensors; version 1 files
-// (every shipped model, every checkpoint written before) still read, and a model alone is still
-// written as version 1. The training block is as untrusted as the rest of the header: a crafted
+// (every checkpoint written before) still read, and a model alone is still written as version 1
+// unless it asks for float16 (version 3, the shipped models). The training block is as untrusted as the rest of the header: a crafted
 // one is refused before anything is allocated for it, naming the field.
 import Foundation
 import Testing
@@ -25,13 +25,20 @@ import Testing
 
     func decodeError(_ bytes: [UInt8]) -> Error? { CheckpointTests().decodeError(bytes) }
 
+    /// The shipped models are float16 (version 3); stored as fp32 again they are version 1 files,
+    /// the format every earlier build reads and writes, with exactly the same values.
     @Test(arguments: ["digits", "ascii"])
-    func shippedVersion1ModelsStillRead(name: String) throws {
+    func shippedFloat16ModelsReadAndConvertToVersion1(name: String) throws {
         let bytes = [UInt8](try Data(contentsOf: Self.models.appendingPathComponent("\(name).crnn")))
-        #expect(bytes[8] == 1, "models/\(name).crnn is a version 1 file")
-        let checkpoint = try Checkpoint.decode(bytes, source: "\(name).crnn")
-        #expect(checkpoint.training == nil && checkpoint.encodedVersion == 1)
-        #expect(try checkpoint.encoded() == bytes, "a model alone is written as version 1, byte for byte as before")
+        #expect(bytes[8] == 3, "models/\(name).crnn is a version 3 (float16) file")
+        var checkpoint = try Checkpoint.decode(bytes, source: "\(name).crnn")
+        #expect(checkpoint.training == nil && checkpoint.storage == .fp16 && checkpoint.encodedVersion == 3)
+        #expect(try checkpoint.encoded() == bytes, "rewritten byte for byte")
+        checkpoint.storage = .fp32
+        let version1 = try checkpoint.encoded()
+        #expect(version1[8] == 1)
+        let reread = try Checkpoint.decode(version1, source: "\(name)-fp32.crnn")
+        #expect(reread.parameters == checkpoint.parameters && reread.buffers == checkpoint.buffers && reread.storage == .fp32)
     }
 
     @Test func trainingStateRoundTripsAsVersion2() throws {

@@ -56,5 +56,24 @@ import TestSupport
         }
         #expect(readings.allSatisfy { $0.status == 0 }, "\(readings.map(\.stderr))")
         #expect(readings[0].stdout == readings[1].stdout, "the optimizer state changes nothing predict reads")
+
+        // fp16: from the database, and converted from a file; both the same version 3 file.
+        let half = folder + "/half.crnn", converted = folder + "/converted.crnn"
+        let refused = try withDatabase(["checkpoints", "fetch", "1", "--latest", "--storage", "fp16", "-o", half], db: url)
+        #expect(refused.status != 0 && refused.text.contains("--model-only"), "\(refused.text)")
+        #expect(try withDatabase(["checkpoints", "fetch", "1", "--latest", "--model-only", "--storage", "fp16", "-o", half],
+                                 db: url).status == 0)
+        let convert = try crnnctl(["checkpoints", "convert", full, "-o", converted, "--storage", "fp16"])
+        #expect(convert.status == 0 && convert.stdout.contains("fp16"), "\(convert.stderr)")
+        let halfBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: half)))
+        expected.storage = .fp16
+        #expect(try halfBytes[8] == 3 && halfBytes == expected.encoded())
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: converted))) == halfBytes)
+        #expect(halfBytes.count < bytes.count * 3 / 5, "about half the fp32 model: \(halfBytes.count) vs \(bytes.count)")
+        let corrupt = folder + "/corrupt.crnn"
+        try Data(halfBytes.prefix(100)).write(to: URL(fileURLWithPath: corrupt))
+        let bad = try crnnctl(["checkpoints", "convert", corrupt, "-o", folder + "/never.crnn"])
+        #expect(bad.status != 0 && bad.stderr.contains("corrupt.crnn") && bad.stderr.contains("truncated"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/never.crnn"))
     }
 }

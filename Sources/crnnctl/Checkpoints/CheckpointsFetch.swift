@@ -11,8 +11,9 @@ struct CheckpointsFetch: ParsableCommand {
         discussion: """
             A run's checkpoints hold the optimizer state the coordinator resumes from (format \
             version 2); predict and eval read them as they are. --model-only writes the model \
-            alone: a version 1 file, a third of the size with Adam, readable by older builds \
-            (how the files in models/ are made).
+            alone: a version 1 file, a third of the size with Adam, readable by older builds; \
+            --model-only --storage fp16 halves that again (a version 3 file, how the files in \
+            models/ are made).
 
             Example: crnnctl checkpoints fetch 7 --best -o vertical.crnn
             """)
@@ -35,6 +36,9 @@ struct CheckpointsFetch: ParsableCommand {
     @Flag(help: "Write the model without the optimizer state (a version 1 file).")
     var modelOnly = false
 
+    @Option(help: "How the model's values are stored: fp32 (exact) or fp16 (half the size; needs --model-only).")
+    var storage: CheckpointStorage = .fp32
+
     func validate() throws {
         let chosen = [best, latest, step != nil].filter { $0 }.count
         guard chosen == 1 else {
@@ -42,6 +46,9 @@ struct CheckpointsFetch: ParsableCommand {
         }
         if let step, step < 0 { throw ValidationError("--step must be ≥ 0, got \(step)") }
         guard !output.isEmpty else { throw ValidationError("-o FILE must not be empty") }
+        if storage == .fp16 && !modelOnly {
+            throw ValidationError("--storage fp16 stores a model alone: add --model-only (the optimizer state stays fp32)")
+        }
     }
 
     func run() throws {
@@ -52,24 +59,12 @@ struct CheckpointsFetch: ParsableCommand {
         if modelOnly {
             var checkpoint = try Checkpoint.decode(bytes, source: "checkpoint \(record.id) of run \(target.id)")
             checkpoint.training = nil
+            checkpoint.storage = storage
             bytes = try checkpoint.encoded()
         }
-        // Write beside the target and rename, so an interrupted fetch never leaves half a file under its name.
-        let destination = URL(fileURLWithPath: output)
-        let temporary = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).part-\(getpid())")
-        do {
-            try Data(bytes).write(to: temporary)
-            // rename(2) replaces an existing file atomically (Foundation's replaceItemAt on Linux
-            // removed the old file and then failed: a second `make demo` lost its checkpoint).
-            guard rename(temporary.path, destination.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-        }
+        try writeCheckpointFile(bytes, to: output)
+        let what = modelOnly ? " (the model only\(storage == .fp16 ? ", fp16" : ""))" : ""
         print("wrote \(output): checkpoint \(record.id) of run \(target.id), step \(record.step), "
-            + "\(bytes.count) bytes\(modelOnly ? " (the model only)" : ""), sha256 \(record.sha256) (verified)")
+            + "\(bytes.count) bytes\(what), sha256 \(record.sha256) (verified)")
     }
 }
