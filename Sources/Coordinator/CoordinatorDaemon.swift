@@ -105,7 +105,8 @@ public final class CoordinatorDaemon {
         return fresh
     }
 
-    /// Rescues expired leases, resumes active runs it does not hold yet, starts queued ones.
+    /// Rescues expired leases, resumes active runs it does not hold yet, decides experiments
+    /// (releases, ASHA's stops), starts queued runs.
     private func schedule(address: String) throws {
         let db = try database()
         let rescued = try ShardQueue(connection: db).rescueExpired()
@@ -131,6 +132,10 @@ public final class CoordinatorDaemon {
             guard try take(run, ownership) else { continue }
             try store.publish(run: run, psAddress: address)
             adoptOrFail(run: run, store: store, db: db)
+        }
+        // Experiments first: a trial ASHA stops is not started, one it releases may be.
+        for decision in try ExperimentStore(connection: db).supervise(actor: RunStore.defaultActor("crnn-coordinator")) {
+            logger.info("\(decision)")
         }
         while trainers.count < settings.maximumRuns, let run = try store.startNextQueued(
             psAddress: address, actor: RunStore.defaultActor("crnn-coordinator")) {

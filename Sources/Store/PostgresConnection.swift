@@ -9,6 +9,8 @@ public final class PostgresConnection {
     private var handle: OpaquePointer?
     /// Names already prepared on this connection (see `executePrepared`).
     private var preparedStatements: Set<String> = []
+    /// Nesting of `transaction` calls (0: none open).
+    private var transactionDepth = 0
     public let url: String
 
     /// Connects to `url` (`postgresql://...` or a libpq keyword string).
@@ -103,9 +105,18 @@ public final class PostgresConnection {
         }
     }
 
-    /// Runs `body` inside BEGIN/COMMIT; any error rolls back and is rethrown.
+    /// Runs `body` inside BEGIN/COMMIT; any error rolls back and is rethrown. Called inside
+    /// another `transaction`, `body` joins the outer one (an error still rolls back all of it):
+    /// a store's operation can be one step of a larger one, such as an experiment's trials.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 {
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            return try body()
+        }
         try execute("BEGIN")
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
         do {
             let value = try body()
             try execute("COMMIT")

@@ -6,7 +6,7 @@ struct CRNNCtl: AsyncParsableCommand {
         commandName: "crnnctl",
         abstract: "Submit, watch and use CRNN training runs on a crnn-cluster.",
         subcommands: [
-            SubmitCommand.self, RunsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
+            SubmitCommand.self, RunsCommand.self, ExperimentsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
             ResumeCommand.self, MetricsCommand.self, PlotCommand.self, UICommand.self, CheckpointsCommand.self, SQLCommand.self,
             PredictCommand.self, EvalCommand.self, GenCommand.self, DBCommand.self, BenchCommand.self,
         ])

@@ -33,9 +33,10 @@ UPDATE runs
 -- name: takeNextQueuedRun
 -- The highest-priority queued run (oldest first among equals), locked for the coordinator that
 -- starts it. SKIP LOCKED lets two coordinators starting together take different runs instead of
--- queueing on one row.
-SELECT id FROM runs WHERE state = 'queued'
- ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED;
+-- queueing on one row. An experiment's trial waits until it is released (max_concurrent).
+SELECT id FROM runs r WHERE state = 'queued'
+   AND NOT EXISTS (SELECT 1 FROM experiment_trial_runs t WHERE t.run_id = r.id AND t.released_at IS NULL)
+ ORDER BY priority DESC, id LIMIT 1 FOR UPDATE OF r SKIP LOCKED;
 
 -- name: setRunCharset
 -- The alphabet a coordinator resolved for a run queued before alphabets were resolved at submit

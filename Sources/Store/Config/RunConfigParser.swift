@@ -17,19 +17,28 @@ public struct RunConfigParser {
     /// Parses the file at `path`, applying `overrides` (`key.path=value`) first.
     /// - Throws: `RunConfigError` for an unreadable file, invalid YAML or any bad key or value.
     public func parse(file path: String, overrides: [String] = []) throws -> RunConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (not UTF-8 text?)" : "no such file"
-            throw RunConfigError(.unreadable, file: path, "cannot read config: \(reason)")
-        }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(yaml: text, file: path, baseDirectory: directory, overrides: overrides)
+        return try parse(yaml: try readConfig(path), file: path, baseDirectory: directory, overrides: overrides)
     }
 
     /// Parses YAML `text`; `file` names it in errors, `baseDirectory` anchors relative paths.
     public func parse(yaml text: String, file: String, baseDirectory: String, overrides: [String] = []) throws -> RunConfig {
+        let root = try compose(yaml: text, file: file, overrides: overrides)
+        return try build(ConfigNode(node: root, path: "", file: file), baseDirectory: baseDirectory)
+    }
+
+    /// The text of the config file at `path`.
+    func readConfig(_ path: String) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (not UTF-8 text?)" : "no such file"
+            throw RunConfigError(.unreadable, file: path, "cannot read config: \(reason)")
+        }
+    }
+
+    /// The YAML document of `text`, bounded, with `overrides` applied.
+    func compose(yaml text: String, file: String, overrides: [String]) throws -> Node {
         if let violation = YAMLBounds.violation(in: text) {
             throw RunConfigError(.invalidYAML, file: file, line: violation.line, violation.reason)
         }
@@ -46,12 +55,12 @@ public struct RunConfigParser {
         for override in overrides {
             try ConfigOverrides.apply(override, to: &root, file: file)
         }
-        return try build(ConfigNode(node: root, path: "", file: file), baseDirectory: baseDirectory)
+        return root
     }
 
     // MARK: the schema
 
-    private func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
+    func build(_ root: ConfigNode, baseDirectory: String) throws -> RunConfig {
         var top = try ConfigMapping(root)
         let name = try top.optional("name").map(runName)
         let model = try top.required("model", hint: "one of " + ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).choice(ModelPreset.self)
@@ -80,6 +89,7 @@ public struct RunConfigParser {
         }
         let maxAttempts = try top.optional("max_attempts")?.int(in: 1...100) ?? 3
         let initialization = try top.optional("init").map { try initSection($0, baseDirectory: baseDirectory) }
+        try top.reject("search", because: "a search section makes an experiment of several runs: `crnnctl submit` creates it")
         try top.finish()
 
         if batchSize > shardSize {

@@ -104,6 +104,96 @@ enum Queries {
         RETURNING id
         """##
 
+    // MARK: experiments.sql
+
+    /// The experiment at submit, state running; its trial runs go in the same transaction.
+    static let insertExperiment = ##"""
+        INSERT INTO experiment_specs (name, method, metric, goal, max_concurrent, spec, config_yaml)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+        RETURNING id
+        """##
+
+    /// A trial and its run; released now when $5 (within max_concurrent), else waiting.
+    static let insertTrialRun = ##"""
+        INSERT INTO experiment_trial_runs (experiment_id, trial, run_id, parameters, released_at)
+        VALUES ($1, $2, $3, $4::jsonb, CASE WHEN $5::boolean THEN now() END)
+        """##
+
+    /// The experiments a supervisor pass visits.
+    static let selectRunningExperiments = ##"""
+        SELECT id FROM experiment_specs WHERE state = 'running' ORDER BY id
+        """##
+
+    /// Experiment $1's spec, its row locked for one coordinator's pass; SKIP LOCKED gives nothing when
+    /// another coordinator is deciding it (it is visited again next tick), rather than waiting.
+    static let lockRunningExperiment = ##"""
+        SELECT spec::text FROM experiment_specs WHERE id = $1 AND state = 'running' FOR UPDATE SKIP LOCKED
+        """##
+
+    /// One experiment's state, its row locked until the transaction ends.
+    static let lockExperiment = ##"""
+        SELECT state::text FROM experiment_specs WHERE id = $1 FOR UPDATE
+        """##
+
+    /// What the supervisor decides from: every trial's state, best metric and samples trained.
+    static let selectTrialProgress = ##"""
+        SELECT trial, run, state, best_metric, budget_used, budget_full
+          FROM experiment_trials WHERE experiment = $1 ORDER BY trial
+        """##
+
+    /// Every decision taken so far: the values each rung's cutoff is computed from.
+    static let selectRungResults = ##"""
+        SELECT rung, trial, value FROM experiment_rung_results WHERE experiment_id = $1 ORDER BY rung, trial
+        """##
+
+    /// ASHA judged trial $2 at rung $3 after $4 samples: its value $5, the rung's cutoff $6, promoted or stopped.
+    static let insertRungResult = ##"""
+        INSERT INTO experiment_rung_results (experiment_id, trial, rung, samples, value, cutoff, promoted)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """##
+
+    /// A waiting trial may start: a coordinator takes its queued run from now on.
+    static let releaseTrial = ##"""
+        UPDATE experiment_trial_runs SET released_at = now()
+         WHERE experiment_id = $1 AND trial = $2 AND released_at IS NULL
+        """##
+
+    /// ASHA stopped the trial (its run is cancelled in the same transaction), with the reason.
+    static let markTrialStopped = ##"""
+        UPDATE experiment_trial_runs SET stopped_reason = $3 WHERE experiment_id = $1 AND trial = $2
+        """##
+
+    /// Every trial has finished ($2 completed) or the experiment was cancelled ($2 cancelled).
+    static let finishExperiment = ##"""
+        UPDATE experiment_specs SET state = $2::experiment_state, finished_at = now() WHERE id = $1
+        """##
+
+    /// Every experiment, or only $1, from the experiments view (what psql users see too).
+    static let selectExperiments = ##"""
+        SELECT experiment, name, method, metric, state, trials, running, pending, stopped, completed,
+               samples_used, samples_all_trials_full, compute_pct, best_trial, best_metric,
+               created_at::text, finished_at::text
+          FROM experiments
+         WHERE $1::bigint IS NULL OR experiment = $1
+         ORDER BY experiment
+        """##
+
+    /// One experiment's trials from the experiment_trials view.
+    static let selectExperimentTrials = ##"""
+        SELECT trial, run, state, parameters::text, best_metric, budget_used, budget_full, rung_passed, stopped_reason
+          FROM experiment_trials WHERE experiment = $1 ORDER BY trial
+        """##
+
+    /// The runs of an experiment's trials, for cancelling them.
+    static let selectExperimentRuns = ##"""
+        SELECT run_id FROM experiment_trial_runs WHERE experiment_id = $1 ORDER BY trial
+        """##
+
+    /// The experiment and trial a run belongs to (none for a plain run).
+    static let selectExperimentOfRun = ##"""
+        SELECT experiment_id, trial FROM experiment_trial_runs WHERE run_id = $1
+        """##
+
     // MARK: metrics.sql
 
     /// A batch in one statement: columns as arrays, zipped by unnest (one round trip per batch,
@@ -249,10 +339,11 @@ enum Queries {
 
     /// The highest-priority queued run (oldest first among equals), locked for the coordinator that
     /// starts it. SKIP LOCKED lets two coordinators starting together take different runs instead of
-    /// queueing on one row.
+    /// queueing on one row. An experiment's trial waits until it is released (max_concurrent).
     static let takeNextQueuedRun = ##"""
-        SELECT id FROM runs WHERE state = 'queued'
-         ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
+        SELECT id FROM runs r WHERE state = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM experiment_trial_runs t WHERE t.run_id = r.id AND t.released_at IS NULL)
+         ORDER BY priority DESC, id LIMIT 1 FOR UPDATE OF r SKIP LOCKED
         """##
 
     /// The alphabet a coordinator resolved for a run queued before alphabets were resolved at submit
@@ -497,6 +588,21 @@ enum Queries {
         ("checkpoints", "countCheckpointChunks", countCheckpointChunks),
         ("checkpoints", "selectCheckpointChunk", selectCheckpointChunk),
         ("checkpoints", "applyCheckpointRetention", applyCheckpointRetention),
+        ("experiments", "insertExperiment", insertExperiment),
+        ("experiments", "insertTrialRun", insertTrialRun),
+        ("experiments", "selectRunningExperiments", selectRunningExperiments),
+        ("experiments", "lockRunningExperiment", lockRunningExperiment),
+        ("experiments", "lockExperiment", lockExperiment),
+        ("experiments", "selectTrialProgress", selectTrialProgress),
+        ("experiments", "selectRungResults", selectRungResults),
+        ("experiments", "insertRungResult", insertRungResult),
+        ("experiments", "releaseTrial", releaseTrial),
+        ("experiments", "markTrialStopped", markTrialStopped),
+        ("experiments", "finishExperiment", finishExperiment),
+        ("experiments", "selectExperiments", selectExperiments),
+        ("experiments", "selectExperimentTrials", selectExperimentTrials),
+        ("experiments", "selectExperimentRuns", selectExperimentRuns),
+        ("experiments", "selectExperimentOfRun", selectExperimentOfRun),
         ("metrics", "insertMetrics", insertMetrics),
         ("metrics", "selectLastMetricStep", selectLastMetricStep),
         ("metrics", "selectMetricSeries", selectMetricSeries),

@@ -19,7 +19,11 @@ struct CheckpointsFetch: ParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
-    @OptionGroup var target: RunArgument
+    @Argument(help: ArgumentHelp("The run id (as printed by submit and runs).", valueName: "run"))
+    var runID: Int64?
+
+    @Option(help: ArgumentHelp("The best trial's run of this experiment instead of RUN (with --best).", valueName: "experiment"))
+    var experiment: Int64?
 
     @Flag(help: "The checkpoint with the best validation accuracy.")
     var best = false
@@ -40,6 +44,15 @@ struct CheckpointsFetch: ParsableCommand {
     var storage: CheckpointStorage = .fp32
 
     func validate() throws {
+        switch (runID, experiment) {
+        case (nil, nil): throw ValidationError("give a RUN, or --experiment N --best")
+        case (.some, .some): throw ValidationError("give either a RUN or --experiment N, not both")
+        case (let run?, nil) where run <= 0: throw ValidationError("RUN must be a positive run id, got \(run)")
+        case (nil, let experiment?) where experiment <= 0:
+            throw ValidationError("--experiment must be a positive experiment id, got \(experiment)")
+        case (nil, .some) where !best: throw ValidationError("--experiment picks the best trial: add --best")
+        default: break
+        }
         let chosen = [best, latest, step != nil].filter { $0 }.count
         guard chosen == 1 else {
             throw ValidationError("choose exactly one of --best, --latest, --step N")
@@ -52,19 +65,32 @@ struct CheckpointsFetch: ParsableCommand {
     }
 
     func run() throws {
-        let store = CheckpointStore(connection: try database.connect(applicationName: "crnnctl"))
+        let connection = try database.connect(applicationName: "crnnctl")
+        let store = CheckpointStore(connection: connection)
+        var target = runID ?? 0
+        if let experiment {
+            do {
+                guard let best = try ExperimentStore(connection: connection).bestRun(experiment) else {
+                    throw ValidationError("experiment \(experiment) has no validated trial yet")
+                }
+                target = best
+            } catch let failure as ExperimentStore.Failure {
+                throw ValidationError("\(failure)")
+            }
+        }
         let selector: CheckpointStore.Selector = best ? .best : latest ? .latest : .step(step ?? 0)
-        let record = try store.find(run: target.id, selector)
+        let record = try store.find(run: target, selector)
         var bytes = try store.fetch(record)
         if modelOnly {
-            var checkpoint = try Checkpoint.decode(bytes, source: "checkpoint \(record.id) of run \(target.id)")
+            var checkpoint = try Checkpoint.decode(bytes, source: "checkpoint \(record.id) of run \(target)")
             checkpoint.training = nil
             checkpoint.storage = storage
             bytes = try checkpoint.encoded()
         }
         try writeCheckpointFile(bytes, to: output)
         let what = modelOnly ? " (the model only\(storage == .fp16 ? ", fp16" : ""))" : ""
-        print("wrote \(output): checkpoint \(record.id) of run \(target.id), step \(record.step), "
+        print("wrote \(output): checkpoint \(record.id) of run \(target)"
+            + (experiment.map { " (the best trial of experiment \($0))" } ?? "") + ", step \(record.step), "
             + "\(bytes.count) bytes\(what), sha256 \(record.sha256) (verified)")
     }
 }

@@ -15,13 +15,7 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         let runs = try RunStore(connection: database.connect(applicationName: "crnnctl")).list()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(runs), as: UTF8.self))
-            return
-        }
+        if json { return try printJSON(runs) }
         guard !runs.isEmpty else {
             print("no runs yet: crnnctl submit examples/demo.yaml")
             return

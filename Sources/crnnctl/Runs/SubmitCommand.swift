@@ -8,10 +8,12 @@ import Training
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Validate a run config and queue the run with all its shards.",
+        abstract: "Validate a run config and queue the run with all its shards (or an experiment's trials).",
         discussion: """
             The config is YAML (see examples/demo.yaml). Mistakes are reported with the file, line \
-            and key before anything touches the database. Example:
+            and key before anything touches the database. A config with a search: section is an \
+            experiment: one run per trial, each validated here (see examples/search-lr.yaml and \
+            crnnctl experiments). Example:
               crnnctl submit examples/demo.yaml --set optimizer.lr=0.0005 --set epochs=2
             """)
 
@@ -41,7 +43,8 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         // Parse first: a bad config is reported without needing a database.
-        let config = try RunConfigParser().parse(file: file, overrides: overrides)
+        let plan = try RunConfigParser().parseExperiment(file: file, overrides: overrides)
+        let config = try plan?.base ?? RunConfigParser().parse(file: file, overrides: overrides)
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         // A checkpoint file is checked before the database is touched.
@@ -61,8 +64,22 @@ struct SubmitCommand: ParsableCommand {
             initial = try InitialCheckpoint.prepare(try checkpoints.fetch(record), source: "run \(source) checkpoint \(record.id)",
                                                     config: config)
         }
+        let runName = name ?? config.name ?? fallbackName
+        if let plan {
+            let submitted = try ExperimentStore(connection: connection).submit(
+                plan: plan, configYAML: text, overrides: overrides, name: runName, alphabet: alphabet, priority: priority,
+                initialCheckpoint: initial?.bytes)
+            let spec = plan.spec
+            print("experiment \(submitted.experiment) queued: \(spec.method.rawValue), \(plan.trials.count) trials "
+                  + "(runs \(submitted.runs.first ?? 0)–\(submitted.runs.last ?? 0), \(submitted.shards) shards), "
+                  + "\(spec.maxConcurrent) at a time, by \(spec.metric)")
+            for planned in plan.trials {
+                print("  trial \(planned.trial.number): " + planned.trial.overrides.joined(separator: " "))
+            }
+            return
+        }
         let submitted = try RunStore(connection: connection).submit(
-            config: config, configYAML: text, overrides: overrides, name: name ?? config.name ?? fallbackName,
+            config: config, configYAML: text, overrides: overrides, name: runName,
             alphabet: alphabet, priority: priority, initialCheckpoint: initial?.bytes)
         print("run \(submitted.run) queued: \(submitted.shards) shards" + (initial == nil ? "" : ", starting from its init checkpoint")
               + (initial?.mapping.map { " (\($0))" } ?? ""))

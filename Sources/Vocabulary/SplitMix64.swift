@@ -1,0 +1,23 @@
+// A seeded generator the modules share: parameter initialisation (Engine) and the sampling of
+// a search's trials (Store).
+
+/// SplitMix64: tiny, fast, and the same sequence on every platform.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [−bound, bound).
+    public mutating func uniform(_ bound: Float) -> Float {
+        let unit = Float(next() >> 40) / Float(1 << 24)
+        return (2 * unit - 1) * bound
+    }
+}
