@@ -40,7 +40,7 @@ enum HTML {
         .error { background: #fbe9e7; border: 1px solid #e0a39b; padding: 10px; border-radius: 6px; }
         .reading { font-size: 20px; padding: 8px 12px; background: #f0f6ff; border-radius: 6px; display: inline-block; }
         </style></head>
-        <body><nav><a href="/">Runs</a><a href="/read">Read an image</a></nav>
+        <body><nav><a href="/">Runs</a><a href="/experiments">Experiments</a><a href="/read">Read an image</a></nav>
         \(body)
         </body></html>
         """

@@ -110,6 +110,40 @@ public enum UIServer {
                 return errorPage(error)
             }
         }
+        router.get("/experiments") { _, _ in
+            await page { ExperimentPage.list(try await services.database { try ExperimentStore(connection: $0).summaries() }) }
+        }
+        router.get("/experiments/:experiment") { _, context in
+            await page {
+                let id = try experimentID(context)
+                let (summary, trials) = try await services.database { connection in
+                    let store = ExperimentStore(connection: connection)
+                    return (try store.summaries(id).first, try store.trials(id))
+                }
+                guard let summary else { throw NotFound("there is no experiment \(id)") }
+                return ExperimentPage.html(summary, trials: trials)
+            }
+        }
+        router.get("/experiments/:experiment/curves.svg") { _, context in
+            do {
+                let id = try experimentID(context)
+                let svg = try await services.database { connection -> String in
+                    let store = ExperimentStore(connection: connection)
+                    guard let summary = try store.summaries(id).first else { throw NotFound("there is no experiment \(id)") }
+                    let metrics = MetricsStore(connection: connection)
+                    let trials = try store.trials(id).map { trial in
+                        TrialCurves.Trial(label: "trial \(trial.trial) \(trial.parameters)",
+                                          points: try metrics.series(run: trial.run).filter { $0.name == summary.metric && $0.worker == nil }
+                                              .map { ($0.step, $0.value) })
+                    }
+                    return SVG.document(title: "experiment \(id) (\(summary.name)): \(summary.state)",
+                                        charts: [TrialCurves.chart(metric: summary.metric, trials: trials)])
+                }
+                return Page(bytes: Array(svg.utf8), contentType: "image/svg+xml")
+            } catch {
+                return errorPage(error)
+            }
+        }
         router.get("/runs/:run/checkpoints/:checkpoint") { _, context in
             do {
                 let run = try runID(context)
@@ -160,6 +194,11 @@ public enum UIServer {
         return run
     }
 
+    static func experimentID(_ context: BasicRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("experiment", as: Int64.self) else { throw NotFound("no such experiment") }
+        return id
+    }
+
     /// A page, or an error page that says what went wrong (never a crash, never a stack trace).
     static func page(_ make: () async throws -> String) async -> Page {
         do { return Page(html: try await make()) } catch { return errorPage(error) }
@@ -171,6 +210,7 @@ public enum UIServer {
         case is NotFound: status = .notFound
         case RunStore.Failure.noSuchRun: status = .notFound
         case CheckpointStore.Failure.notFound: status = .notFound
+        case ExperimentStore.Failure.noSuchExperiment: status = .notFound
         default: status = .internalServerError
         }
         return Page(html: HTML.page(title: "Error", body: "<h1>\(status.code) \(HTML.escape(status.reasonPhrase))</h1>"

@@ -102,6 +102,35 @@ import TestSupport
         #expect(noCheckpoint.text == "404")
     }
 
+    @Test func anExperimentPageShowsItsTrialsAndTheirCurvesTogether() async throws {
+        let url = try TestDatabase.freshDatabaseURL()
+        let search = Self.root.appendingPathComponent("examples/search-lr.yaml").path
+        let submit = try BuiltProducts.run("crnnctl", ["submit", search, "--set", "search.trials=3", "--set", "search.max_concurrent=2",
+                                                       "--name", "lr<b>", "--db", url], environment: ["DATABASE_URL": ""])
+        #expect(submit.status == 0 && submit.text.contains("experiment 1 queued: asha, 3 trials"), "\(submit.text)")
+        let connection = try PostgresConnection(url: url)
+        var samples: [MetricSample] = []
+        for run in Int64(1)...2 {
+            for step in 1...5 { samples.append(MetricSample(run: run, step: Int64(step * 16), name: "val_loss", value: Double(run) / Double(step))) }
+        }
+        try MetricsStore(connection: connection).insert(samples)
+        let (ui, base) = try await serve(url)
+        defer { ui.signal(SIGTERM) }
+
+        let list = try browse(base + "experiments")
+        #expect(list.contains("<a href=\"/experiments/1\">lr&lt;b&gt;</a>") && list.contains("asha"), "\(list)")
+        #expect(list.contains("3 (2 running, 1 pending, 0 stopped, 0 completed)"))
+        let page = try browse(base + "experiments/1")
+        #expect(page.contains("Experiment 1: lr&lt;b&gt;") && page.contains("src=\"/experiments/1/curves.svg\""))
+        #expect(page.contains("Best: trial 1") && page.contains("href=\"/runs/3\""), "every trial links its run")
+        #expect(page.contains("pending") && page.contains("optimizer.lr"))
+        let svg = try curl([base + "experiments/1/curves.svg"])
+        #expect(svg.text.hasPrefix("<?xml") || svg.text.contains("<svg"), "\(svg.text)")
+        #expect(svg.text.components(separatedBy: "<polyline").count - 1 == 2, "one line per trial with values")
+        #expect(svg.text.contains("trial 1 {") && svg.text.contains("val_loss"))
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", base + "experiments/9"]).text == "404")
+    }
+
     @Test func theReadFormReadsAnUploadAndRefusesWhatIsNoImage() async throws {
         let (url, _) = try database()
         let (ui, base) = try await serve(url, environment: ["CRNN_MODELS": Self.root.appendingPathComponent("models").path])

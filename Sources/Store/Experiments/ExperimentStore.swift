@@ -151,8 +151,9 @@ public struct ExperimentStore {
                 results[rung, default: [:]][trial.trial] = value
                 let at = "rung \(rung) (\(Self.percent(budgets[rung])) of the budget, \(trial.samplesTrained) samples)"
                 if decision.promoted {
+                    let atLeast = spec.goal == .maximize ? "≥" : "≤"
                     decisions.append("experiment \(experiment): trial \(trial.trial) promoted at \(at): \(spec.metric) "
-                        + "\(Self.shown(value)) ≥ cutoff \(Self.shown(decision.cutoff)) of \(decision.results) results")
+                        + "\(Self.shown(value)) \(atLeast) cutoff \(Self.shown(decision.cutoff)) of \(decision.results) results")
                     continue
                 }
                 let reason = "stopped by ASHA at \(at): \(spec.metric) \(Self.shown(value)) is not in the top 1/"

@@ -377,7 +377,8 @@ SELECT e.id AS experiment,
        sum(t.budget_used)::bigint AS samples_used,
        sum(t.budget_full)::bigint AS samples_all_trials_full,
        round(100.0 * sum(t.budget_used) / nullif(sum(t.budget_full), 0), 1) AS compute_pct,
-       (array_agg(t.trial ORDER BY CASE WHEN e.goal = 'maximize' THEN -t.best_metric ELSE t.best_metric END NULLS LAST))[1] AS best_trial,
+       (array_agg(t.trial ORDER BY CASE WHEN e.goal = 'maximize' THEN -t.best_metric ELSE t.best_metric END)
+            FILTER (WHERE t.best_metric IS NOT NULL))[1] AS best_trial,
        CASE WHEN e.goal = 'maximize' THEN max(t.best_metric) ELSE min(t.best_metric) END AS best_metric,
        e.created_at,
        e.finished_at

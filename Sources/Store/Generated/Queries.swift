@@ -422,7 +422,10 @@ enum Queries {
 
     /// The claim: $1 worker, $2 lease seconds. The run is chosen first (highest priority, then
     /// oldest, among running runs that still have available shards), then its first available shard
-    /// in (epoch, index) order, so queued, paused and finished runs hand out nothing. The CTE is an
+    /// in (epoch, index) order, so queued, paused and finished runs hand out nothing. An experiment's
+    /// running trials share the workers instead: they are served together, in the place of the
+    /// experiment's first trial, the one with the fewest shards handed out first (ASHA compares trials
+    /// at equal budgets; served oldest first, the first trial would run to its end alone). The CTE is an
     /// optimisation fence: LIMIT 1 with SKIP LOCKED locks exactly one row, skipping rows other
     /// claimers hold instead of queueing behind them, and the partial index shards_claimable makes
     /// both the EXISTS and the scan start at the remaining work. The most frequent statement, so
@@ -434,9 +437,14 @@ enum Queries {
              WHERE s.state = 'available'
                AND s.run_id = (
                      SELECT r.id FROM runs r
+                       LEFT JOIN experiment_trial_runs t ON t.run_id = r.id
                       WHERE r.state = 'running'
                         AND EXISTS (SELECT 1 FROM shards a WHERE a.run_id = r.id AND a.state = 'available')
-                      ORDER BY r.priority DESC, r.id
+                      ORDER BY r.priority DESC,
+                               coalesce((SELECT min(o.run_id) FROM experiment_trial_runs o WHERE o.experiment_id = t.experiment_id), r.id),
+                               CASE WHEN t.run_id IS NULL THEN 0
+                                    ELSE (SELECT count(*) FROM shards h WHERE h.run_id = r.id AND h.state <> 'available') END,
+                               r.id
                       LIMIT 1)
              ORDER BY s.epoch, s.index
              LIMIT 1

@@ -56,6 +56,24 @@ import TestSupport
         #expect(overrides.string(0, 0) == "{optimizer.lr=\(lr)}", "the trial's value is its --set override")
     }
 
+    /// Trials share the workers (the least-served first), so ASHA compares them at equal budgets;
+    /// a plain run submitted before the experiment is still served first, one after it after.
+    @Test func runningTrialsShareTheWorkersInThePlaceOfTheFirstTrial() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let before = try StoreFixtures.runningRun(connection, shards: 2)
+        let experiment = try submitted(connection)
+        let after = try StoreFixtures.runningRun(connection, shards: 2)
+        let runStore = RunStore(connection: connection)
+        for _ in 0..<2 { _ = try runStore.startNextQueued(psAddress: "127.0.0.1:1", actor: "test") }
+        let queue = ShardQueue(connection: connection)
+        let worker = try StoreFixtures.worker(connection)
+        let order = try (0..<8).map { _ in try #require(try queue.claim(worker: worker, leaseSeconds: 60)).run }
+        let (t1, t2) = (experiment.runs[0], experiment.runs[1])
+        #expect(order == [before, before, t1, t2, t1, t2, t1, t2], "\(order)")
+        #expect(try queue.claim(worker: worker, leaseSeconds: 60)?.run == t1)
+        _ = after
+    }
+
     @Test func ashaStopsATrialBelowTheBarRecordsWhyAndReleasesTheNext() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         let experiment = try submitted(connection)
