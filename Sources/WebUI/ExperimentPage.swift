@@ -8,7 +8,7 @@ enum ExperimentPage {
             ["<a href=\"/experiments/\(e.experiment)\">\(e.experiment)</a>",
              "<a href=\"/experiments/\(e.experiment)\">\(HTML.escape(e.name))</a>",
              HTML.escape(e.method), HTML.state(e.state),
-             "\(e.trials) (\(e.running) running, \(e.pending) pending, \(e.stopped) stopped, \(e.completed) completed)",
+             "\(e.trials) (\(e.running) running, \(e.waiting) waiting, \(e.pending) pending, \(e.stopped) stopped, \(e.completed) completed)",
              HTML.progress(e.computePercent), e.bestTrial.map(String.init) ?? "-",
              HTML.escape(e.metric) + " " + HTML.number(e.bestMetric, digits: 4)]
         }

@@ -119,7 +119,7 @@ import TestSupport
 
         let list = try browse(base + "experiments")
         #expect(list.contains("<a href=\"/experiments/1\">lr&lt;b&gt;</a>") && list.contains("asha"), "\(list)")
-        #expect(list.contains("3 (2 running, 1 pending, 0 stopped, 0 completed)"))
+        #expect(list.contains("3 (2 running, 0 waiting, 1 pending, 0 stopped, 0 completed)"))
         let page = try browse(base + "experiments/1")
         #expect(page.contains("Experiment 1: lr&lt;b&gt;") && page.contains("src=\"/experiments/1/curves.svg\""))
         #expect(page.contains("Best: trial 1") && page.contains("href=\"/runs/3\""), "every trial links its run")

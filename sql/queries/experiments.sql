@@ -31,13 +31,18 @@ SELECT trial, run, state, best_metric, budget_used, budget_full
   FROM experiment_trials WHERE experiment = $1 ORDER BY trial;
 
 -- name: selectRungResults
--- Every decision taken so far: the values each rung's cutoff is computed from.
-SELECT rung, trial, value FROM experiment_rung_results WHERE experiment_id = $1 ORDER BY rung, trial;
+-- Every result recorded so far, with its decision: what each rung ranks.
+SELECT rung, trial, value, decision FROM experiment_rung_results WHERE experiment_id = $1 ORDER BY rung, trial;
 
 -- name: insertRungResult
--- ASHA judged trial $2 at rung $3 after $4 samples: its value $5, the rung's cutoff $6, promoted or stopped.
-INSERT INTO experiment_rung_results (experiment_id, trial, rung, samples, value, cutoff, promoted)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+-- Trial $2 reached rung $3 after $4 samples with metric $5 (NULL: none yet); it waits there.
+INSERT INTO experiment_rung_results (experiment_id, trial, rung, samples, value, decision)
+VALUES ($1, $2, $3, $4, $5, 'waiting');
+
+-- name: decideRungResult
+-- A waiting trial promoted or stopped at rung $3, held to cutoff $5.
+UPDATE experiment_rung_results SET decision = $4, cutoff = $5, decided_at = now()
+ WHERE experiment_id = $1 AND trial = $2 AND rung = $3 AND decision = 'waiting';
 
 -- name: releaseTrial
 -- A waiting trial may start: a coordinator takes its queued run from now on.
@@ -54,7 +59,7 @@ UPDATE experiment_specs SET state = $2::experiment_state, finished_at = now() WH
 
 -- name: selectExperiments
 -- Every experiment, or only $1, from the experiments view (what psql users see too).
-SELECT experiment, name, method, metric, state, trials, running, pending, stopped, completed,
+SELECT experiment, name, method, metric, state, trials, running, waiting, pending, stopped, completed,
        samples_used, samples_all_trials_full, compute_pct, best_trial, best_metric,
        created_at::text, finished_at::text
   FROM experiments

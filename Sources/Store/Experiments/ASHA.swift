@@ -1,9 +1,13 @@
 /// Asynchronous successive halving (Li et al., "A System for Massively Parallel Hyperparameter
-/// Tuning", 2020) in its stopping form, as Ray Tune's ASHA scheduler runs it: when a trial reaches
-/// a rung (a fraction of its full budget), its metric there is compared with every metric recorded
-/// at that rung so far, its own included; it continues if it is at or above the (1 − 1/η)
-/// quantile of them (the top 1/η), and stops otherwise. Nobody waits for a rung to fill, so the
-/// first trials to arrive always continue, and the bar rises as results come in.
+/// Tuning", MLSys 2020), for a fixed number of trials.
+///
+/// Rungs sit at budgets r, rη, rη², … of a trial's samples (η = `reductionFactor`). A trial that
+/// reaches a rung records its metric there and waits (its run paused: it takes no workers). Each
+/// rung promotes the waiting trials that are in its top ⌊n/η⌋ of the n results recorded there so
+/// far: nothing waits for a rung to fill, the first promotions come as soon as η results are in,
+/// and the freed workers start the next trial. Once no other trial can still arrive at a rung (the
+/// rung is closed), its top ⌈n/η⌉ (at least one) go on and the rest stop. So arrival order does
+/// not decide: an early, poor trial is not promoted just for being first.
 ///
 /// A pure value: `ExperimentStore` reads the recorded results, asks here, and carries out the answer.
 public struct ASHA: Sendable, Equatable {
@@ -12,39 +16,56 @@ public struct ASHA: Sendable, Equatable {
 
     public init(rungs: SearchSpec.Rungs, goal: SearchSpec.Goal) { self.rungs = rungs; self.goal = goal }
 
-    public struct Decision: Equatable, Sendable {
-        public let promoted: Bool
-        /// The bar the value was held to (in the metric's own direction).
-        public let cutoff: Double
-        /// Results at the rung, this one included.
-        public let results: Int
+    /// One rung's results: every trial's metric recorded there (NaN: none) and those already
+    /// promoted or stopped; the others are waiting.
+    public struct Rung: Equatable, Sendable {
+        public var results: [Int: Double]
+        public var promoted: Set<Int>
+        public var stopped: Set<Int>
+        /// Whether a trial without a result here may still arrive.
+        public var open: Bool
+
+        public init(results: [Int: Double], promoted: Set<Int> = [], stopped: Set<Int> = [], open: Bool) {
+            self.results = results; self.promoted = promoted; self.stopped = stopped; self.open = open
+        }
     }
 
-    /// The rung budgets a trial that has trained `fraction` of its full budget has reached.
+    public struct Decision: Equatable, Sendable {
+        public var promote: [Int] = []
+        public var stop: [Int] = []
+        /// The worst value that is promoted (nil while nobody can be).
+        public var cutoff: Double?
+        /// How many of the rung's results go on.
+        public var quota: Int
+    }
+
+    /// The rung indices a trial that has trained `fraction` of its full budget has reached.
     public func rungsReached(fraction: Double) -> [Int] {
         rungs.budgets.indices.filter { fraction >= rungs.budgets[$0] - 1e-9 }
     }
 
-    /// Whether a trial with `value` at a rung continues, given the values recorded there before it.
-    /// A missing (NaN) value ranks below every other.
-    public func decide(value: Double, earlier: [Double]) -> Decision {
-        // In "larger is better" terms: a minimised metric is negated, a missing one is −∞.
-        let score = { (v: Double) -> Double in v.isNaN ? -.infinity : (goal == .maximize ? v : -v) }
-        let scores = (earlier + [value]).map(score).sorted()
-        let cutoff = Self.quantile(scores, 1 - 1 / rungs.reductionFactor)
-        let shown = goal == .maximize ? cutoff : -cutoff
-        return Decision(promoted: score(value) >= cutoff, cutoff: shown, results: scores.count)
+    /// Which waiting trials of `rung` go on, and (once it is closed) which stop.
+    public func decide(_ rung: Rung) -> Decision {
+        let n = rung.results.count
+        let share = Double(n) / rungs.reductionFactor
+        let quota = rung.open ? Int(share.rounded(.down)) : max(1, Int(share.rounded(.up)))
+        let ranked = rung.results.sorted { a, b in
+            let (x, y) = (score(a.value), score(b.value))
+            return x != y ? x > y : a.key < b.key
+        }
+        let top = ranked.prefix(quota)
+        let waiting = { (trial: Int) in !rung.promoted.contains(trial) && !rung.stopped.contains(trial) }
+        var decision = Decision(cutoff: top.last?.value, quota: quota)
+        decision.promote = top.map(\.key).filter(waiting).sorted()
+        if !rung.open {
+            let kept = Set(top.map(\.key))
+            decision.stop = ranked.map(\.key).filter { waiting($0) && !kept.contains($0) }.sorted()
+        }
+        return decision
     }
 
-    /// The q-quantile of ascending `sorted` values, linear between neighbours (numpy's default).
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        guard sorted.count > 1 else { return sorted.first ?? -.infinity }
-        let position = q * Double(sorted.count - 1)
-        let below = Int(position.rounded(.down)), above = min(below + 1, sorted.count - 1)
-        let low = sorted[below], high = sorted[above], fraction = position - Double(below)
-        if fraction == 0 || low == high { return low }
-        // A missing result (−∞) is below any point of the way to a real one.
-        if low == -.infinity { return high }
-        return low + (high - low) * fraction
+    /// Larger is better; a minimised metric is negated, a missing one is −∞.
+    func score(_ value: Double) -> Double {
+        value.isNaN ? -.infinity : (goal == .maximize ? value : -value)
     }
 }

@@ -11,6 +11,8 @@ extension ExperimentStore {
         public let state: String
         public let trials: Int
         public let running: Int
+        /// Paused at a rung until its results rank them (ASHA).
+        public let waiting: Int
         public let pending: Int
         public let stopped: Int
         public let completed: Int
@@ -45,13 +47,13 @@ extension ExperimentStore {
     }
 
     private func summary(_ rows: PostgresResult, _ i: Int) throws -> Summary {
-        let counts = try (5...11).map { try rows.int(i, $0) ?? 0 }
+        let counts = try (5...12).map { try rows.int(i, $0) ?? 0 }
         return Summary(
             experiment: Int64(try rows.int(i, 0) ?? 0), name: rows.string(i, 1) ?? "", method: rows.string(i, 2) ?? "",
             metric: rows.string(i, 3) ?? "", state: rows.string(i, 4) ?? "", trials: counts[0], running: counts[1],
-            pending: counts[2], stopped: counts[3], completed: counts[4], samplesUsed: counts[5],
-            samplesAllTrialsFull: counts[6], computePercent: try rows.double(i, 12), bestTrial: try rows.int(i, 13),
-            bestMetric: try rows.double(i, 14), createdAt: rows.string(i, 15) ?? "", finishedAt: rows.string(i, 16))
+            waiting: counts[2], pending: counts[3], stopped: counts[4], completed: counts[5], samplesUsed: counts[6],
+            samplesAllTrialsFull: counts[7], computePercent: try rows.double(i, 13), bestTrial: try rows.int(i, 14),
+            bestMetric: try rows.double(i, 15), createdAt: rows.string(i, 16) ?? "", finishedAt: rows.string(i, 17))
     }
 
     /// The trials of `experiment` in trial order.

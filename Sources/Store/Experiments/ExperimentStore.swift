@@ -92,7 +92,6 @@ public struct ExperimentStore {
         let samplesTrained: Int
         let samplesFull: Int
 
-        var isActive: Bool { ["queued", "running", "paused"].contains(state) }
         var isFinal: Bool { ["completed", "failed", "cancelled", "stopped"].contains(state) }
     }
 
@@ -113,7 +112,8 @@ public struct ExperimentStore {
                                         trials: trials, actor: actor)
             trials = try progress(experiment)
         }
-        var active = trials.filter(\.isActive).filter { $0.state != "pending" }.count
+        // Waiting (paused) trials take no workers, so they leave their slot to the next trial.
+        var active = trials.filter { ["queued", "running"].contains($0.state) }.count
         for waiting in trials where waiting.state == "pending" && active < spec.maxConcurrent {
             try connection.execute(Queries.releaseTrial, [experiment, waiting.trial])
             active += 1
@@ -126,45 +126,71 @@ public struct ExperimentStore {
         return decisions
     }
 
-    /// ASHA: every active trial that trained past a rung it was not judged at yet is judged there,
-    /// lowest rung first, against what the rung recorded before it; a trial below the bar stops.
+    /// ASHA: a running trial that trained past a rung it has no result at records its best metric
+    /// there and waits (its run paused); then each rung promotes (resumes) the waiting trials in
+    /// its top share and, once closed, stops the rest (cancels their runs, the reason recorded).
     private func judgeRungs(experiment: Int64, spec: SearchSpec, asha: ASHA, trials: [TrialProgress],
                             actor: String) throws -> [String] {
-        let recorded = try connection.execute(Queries.selectRungResults, [experiment])
-        var results: [Int: [Int: Double]] = [:]   // rung → trial → value (NaN: none)
-        for i in 0..<recorded.count {
-            guard let rung = try recorded.int(i, 0), let trial = try recorded.int(i, 1) else { continue }
-            results[rung, default: [:]][trial] = try recorded.double(i, 2) ?? .nan
-        }
+        let runs = RunStore(connection: connection)
+        var rungs = try recordedRungs(experiment)
         var decisions: [String] = []
         let budgets = asha.rungs.budgets
-        for trial in trials where trial.isActive && trial.state != "pending" && trial.samplesFull > 0 {
+        // Arrivals.
+        for trial in trials where trial.state == "running" && trial.samplesFull > 0 {
             let fraction = Double(trial.samplesTrained) / Double(trial.samplesFull)
-            for rung in asha.rungsReached(fraction: fraction) where results[rung]?[trial.trial] == nil {
-                // Wait for the first validation, unless there will be none (a finished run).
-                guard let value = trial.bestMetric else { break }
-                let earlier = Array((results[rung] ?? [:]).values)
-                let decision = asha.decide(value: value, earlier: earlier)
-                try connection.execute(Queries.insertRungResult, [
-                    experiment, trial.trial, rung, trial.samplesTrained, value, decision.cutoff, decision.promoted,
-                ])
-                results[rung, default: [:]][trial.trial] = value
-                let at = "rung \(rung) (\(Self.percent(budgets[rung])) of the budget, \(trial.samplesTrained) samples)"
-                if decision.promoted {
-                    let atLeast = spec.goal == .maximize ? "≥" : "≤"
-                    decisions.append("experiment \(experiment): trial \(trial.trial) promoted at \(at): \(spec.metric) "
-                        + "\(Self.shown(value)) \(atLeast) cutoff \(Self.shown(decision.cutoff)) of \(decision.results) results")
-                    continue
-                }
-                let reason = "stopped by ASHA at \(at): \(spec.metric) \(Self.shown(value)) is not in the top 1/"
-                    + "\(Self.shown(asha.rungs.reductionFactor)) of \(decision.results) results (cutoff \(Self.shown(decision.cutoff)))"
-                try connection.execute(Queries.markTrialStopped, [experiment, trial.trial, reason])
-                try RunStore(connection: connection).apply(.cancel, run: trial.run, actor: actor, detail: reason)
-                decisions.append("experiment \(experiment): trial \(trial.trial) (run \(trial.run)) \(reason)")
-                break
+            // Without a validation yet it trains on until it has one.
+            guard let rung = asha.rungsReached(fraction: fraction).first(where: { rungs[$0]?.results[trial.trial] == nil }),
+                  let value = trial.bestMetric else { continue }
+            try connection.execute(Queries.insertRungResult, [experiment, trial.trial, rung, trial.samplesTrained, value])
+            try runs.apply(.pause, run: trial.run, actor: actor, detail: "ASHA: waits at rung \(rung) for its ranking")
+            rungs[rung, default: ASHA.Rung(results: [:], open: true)].results[trial.trial] = value
+            decisions.append("experiment \(experiment): trial \(trial.trial) (run \(trial.run)) reached rung \(rung) "
+                + "(\(Self.percent(budgets[rung])) of the budget, \(trial.samplesTrained) samples) with \(spec.metric) "
+                + "\(Self.shown(value)): waits for the rung's ranking")
+        }
+        // Decisions, lowest rung first: a trial stopped at one rung no longer keeps the next open.
+        var finished = Set(trials.filter(\.isFinal).map(\.trial))
+        for index in rungs.keys.sorted() {
+            guard var rung = rungs[index] else { continue }
+            rung.open = trials.contains { !finished.contains($0.trial) && rung.results[$0.trial] == nil }
+            let decision = asha.decide(rung)
+            let cutoff = decision.cutoff.map(Self.shown) ?? "-"
+            let share = "the top \(decision.quota) of \(rung.results.count) results (cutoff \(cutoff))"
+            for number in decision.promote {
+                guard let trial = trials.first(where: { $0.trial == number }) else { continue }
+                try connection.execute(Queries.decideRungResult, [experiment, number, index, "promoted", decision.cutoff])
+                try runs.apply(.resume, run: trial.run, actor: actor, detail: "ASHA: promoted at rung \(index)")
+                decisions.append("experiment \(experiment): trial \(number) promoted at rung \(index): \(spec.metric) "
+                    + "\(Self.shown(rung.results[number] ?? .nan)) is in \(share)")
+            }
+            for number in decision.stop {
+                guard let trial = trials.first(where: { $0.trial == number }) else { continue }
+                let reason = "stopped by ASHA at rung \(index) (\(Self.percent(budgets[index])) of the budget): \(spec.metric) "
+                    + "\(Self.shown(rung.results[number] ?? .nan)) is not in \(share)"
+                try connection.execute(Queries.decideRungResult, [experiment, number, index, "stopped", decision.cutoff])
+                try connection.execute(Queries.markTrialStopped, [experiment, number, reason])
+                try runs.apply(.cancel, run: trial.run, actor: actor, detail: reason)
+                finished.insert(number)
+                decisions.append("experiment \(experiment): trial \(number) (run \(trial.run)) \(reason)")
             }
         }
         return decisions
+    }
+
+    /// The results recorded at each rung, with the decisions taken (open is set by the caller).
+    private func recordedRungs(_ experiment: Int64) throws -> [Int: ASHA.Rung] {
+        let recorded = try connection.execute(Queries.selectRungResults, [experiment])
+        var rungs: [Int: ASHA.Rung] = [:]
+        for i in 0..<recorded.count {
+            guard let rung = try recorded.int(i, 0), let trial = try recorded.int(i, 1) else { continue }
+            rungs[rung, default: ASHA.Rung(results: [:], open: true)].results[trial] = try recorded.double(i, 2) ?? .nan
+            switch recorded.string(i, 3) {
+            case "promoted": rungs[rung]?.promoted.insert(trial)
+            case "stopped": rungs[rung]?.stopped.insert(trial)
+            default: break
+            }
+        }
+        return rungs
     }
 
     static func shown(_ value: Double) -> String { String(format: "%.4g", value) }

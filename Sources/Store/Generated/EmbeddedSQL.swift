@@ -281,8 +281,9 @@ COMMENT ON COLUMN runs.charset IS
 -- The search's spec (method, metric, parameters and ranges) is the experiment's; each trial is an
 -- ordinary run with the trial's values applied to the config. A trial not yet released (beyond
 -- max_concurrent) is a queued run no coordinator takes. ASHA's decisions are rows of
--- experiment_rung_results: the metric a trial had at a rung, the bar it was held to, and whether
--- it went on or stopped there (its run then cancelled, the reason on the trial and in run_events).
+-- experiment_rung_results: the metric a trial had when it reached a rung, and whether it waits
+-- there (its run paused), went on (resumed) or stopped (its run cancelled, the reason on the trial
+-- and in run_events), with the bar it was held to.
 
 CREATE TYPE experiment_state AS ENUM ('running', 'completed', 'cancelled');
 
@@ -324,29 +325,34 @@ CREATE TABLE experiment_rung_results (
     samples       bigint           NOT NULL,
     -- Its metric there (NULL: no validation yet, ranked last).
     value         double precision,
+    -- waiting: paused at the rung until enough results rank it; promoted: it went on; stopped.
+    decision      text             NOT NULL CHECK (decision IN ('waiting', 'promoted', 'stopped')),
     cutoff        double precision,
-    promoted      boolean          NOT NULL,
-    decided_at    timestamptz      NOT NULL DEFAULT now(),
+    reached_at    timestamptz      NOT NULL DEFAULT now(),
+    decided_at    timestamptz,
     PRIMARY KEY (experiment_id, rung, trial),
     FOREIGN KEY (experiment_id, trial) REFERENCES experiment_trial_runs (experiment_id, trial) ON DELETE CASCADE
 );
-COMMENT ON TABLE experiment_rung_results IS 'ASHA: the metric of a trial at a rung, the cutoff it was held to, and whether it continued.';
+COMMENT ON TABLE experiment_rung_results IS 'ASHA: the metric of a trial at a rung, and whether it waits there, went on or stopped (with the cutoff).';
 
--- One row per trial: its run's state (stopped when ASHA stopped it, pending before release),
--- parameters, best metric, samples trained of its full budget, the highest rung it passed.
+-- One row per trial: its run's state (pending before release, waiting while paused at a rung,
+-- stopped when ASHA stopped it), parameters, best metric, samples trained of its full budget,
+-- the highest rung it passed.
 CREATE VIEW experiment_trials AS
 SELECT t.experiment_id AS experiment,
        t.trial,
        t.run_id AS run,
        CASE WHEN t.stopped_reason IS NOT NULL THEN 'stopped'
             WHEN t.released_at IS NULL AND r.state = 'queued' THEN 'pending'
+            WHEN r.state = 'paused' AND EXISTS (SELECT 1 FROM experiment_rung_results w
+                  WHERE w.experiment_id = t.experiment_id AND w.trial = t.trial AND w.decision = 'waiting') THEN 'waiting'
             ELSE r.state::text END AS state,
        t.parameters,
        CASE WHEN e.goal = 'maximize' THEN b.best_max ELSE b.best_min END AS best_metric,
        s.samples_trained AS budget_used,
        s.samples_total AS budget_full,
        (SELECT max(g.rung) FROM experiment_rung_results g
-         WHERE g.experiment_id = t.experiment_id AND g.trial = t.trial AND g.promoted) AS rung_passed,
+         WHERE g.experiment_id = t.experiment_id AND g.trial = t.trial AND g.decision = 'promoted') AS rung_passed,
        t.stopped_reason
   FROM experiment_trial_runs t
   JOIN experiment_specs e ON e.id = t.experiment_id
@@ -371,6 +377,7 @@ SELECT e.id AS experiment,
        e.state::text AS state,
        count(*) AS trials,
        count(*) FILTER (WHERE t.state IN ('queued', 'running', 'paused')) AS running,
+       count(*) FILTER (WHERE t.state = 'waiting') AS waiting,
        count(*) FILTER (WHERE t.state = 'pending') AS pending,
        count(*) FILTER (WHERE t.state = 'stopped') AS stopped,
        count(*) FILTER (WHERE t.state = 'completed') AS completed,

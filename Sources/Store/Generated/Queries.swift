@@ -141,15 +141,21 @@ enum Queries {
           FROM experiment_trials WHERE experiment = $1 ORDER BY trial
         """##
 
-    /// Every decision taken so far: the values each rung's cutoff is computed from.
+    /// Every result recorded so far, with its decision: what each rung ranks.
     static let selectRungResults = ##"""
-        SELECT rung, trial, value FROM experiment_rung_results WHERE experiment_id = $1 ORDER BY rung, trial
+        SELECT rung, trial, value, decision FROM experiment_rung_results WHERE experiment_id = $1 ORDER BY rung, trial
         """##
 
-    /// ASHA judged trial $2 at rung $3 after $4 samples: its value $5, the rung's cutoff $6, promoted or stopped.
+    /// Trial $2 reached rung $3 after $4 samples with metric $5 (NULL: none yet); it waits there.
     static let insertRungResult = ##"""
-        INSERT INTO experiment_rung_results (experiment_id, trial, rung, samples, value, cutoff, promoted)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO experiment_rung_results (experiment_id, trial, rung, samples, value, decision)
+        VALUES ($1, $2, $3, $4, $5, 'waiting')
+        """##
+
+    /// A waiting trial promoted or stopped at rung $3, held to cutoff $5.
+    static let decideRungResult = ##"""
+        UPDATE experiment_rung_results SET decision = $4, cutoff = $5, decided_at = now()
+         WHERE experiment_id = $1 AND trial = $2 AND rung = $3 AND decision = 'waiting'
         """##
 
     /// A waiting trial may start: a coordinator takes its queued run from now on.
@@ -170,7 +176,7 @@ enum Queries {
 
     /// Every experiment, or only $1, from the experiments view (what psql users see too).
     static let selectExperiments = ##"""
-        SELECT experiment, name, method, metric, state, trials, running, pending, stopped, completed,
+        SELECT experiment, name, method, metric, state, trials, running, waiting, pending, stopped, completed,
                samples_used, samples_all_trials_full, compute_pct, best_trial, best_metric,
                created_at::text, finished_at::text
           FROM experiments
@@ -604,6 +610,7 @@ enum Queries {
         ("experiments", "selectTrialProgress", selectTrialProgress),
         ("experiments", "selectRungResults", selectRungResults),
         ("experiments", "insertRungResult", insertRungResult),
+        ("experiments", "decideRungResult", decideRungResult),
         ("experiments", "releaseTrial", releaseTrial),
         ("experiments", "markTrialStopped", markTrialStopped),
         ("experiments", "finishExperiment", finishExperiment),

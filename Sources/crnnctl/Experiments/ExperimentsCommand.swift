@@ -42,9 +42,10 @@ struct ExperimentsList: ParsableCommand {
             return
         }
         print(textTable(
-            ["EXPERIMENT", "NAME", "METHOD", "STATE", "TRIALS", "RUNNING", "PENDING", "STOPPED", "COMPLETED", "COMPUTE", "BEST TRIAL", "BEST"],
+            ["EXPERIMENT", "NAME", "METHOD", "STATE", "TRIALS", "RUNNING", "WAITING", "PENDING", "STOPPED", "COMPLETED", "COMPUTE",
+             "BEST TRIAL", "BEST"],
             experiments.map { e in
-                [String(e.experiment), e.name, e.method, e.state, String(e.trials), String(e.running), String(e.pending),
+                [String(e.experiment), e.name, e.method, e.state, String(e.trials), String(e.running), String(e.waiting), String(e.pending),
                  String(e.stopped), String(e.completed), e.computePercent.map { String(format: "%.1f%%", $0) } ?? "-",
                  e.bestTrial.map(String.init) ?? "-", e.bestMetric.map { "\(e.metric) \(cell($0))" } ?? "-"]
             }))

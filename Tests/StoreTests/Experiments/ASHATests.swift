@@ -1,8 +1,8 @@
 import Testing
 @testable import Store
 
-/// ASHA's decisions as a pure value: given a rung's recorded results and a newcomer's value,
-/// promote or stop.
+/// ASHA's decisions as a pure value: given a rung's recorded results, which waiting trials go on
+/// and (once the rung is closed) which stop.
 @Suite struct ASHATests {
     let asha = ASHA(rungs: .init(minBudget: 1.0 / 9, reductionFactor: 3), goal: .maximize)
 
@@ -16,36 +16,38 @@ import Testing
         #expect(asha.rungsReached(fraction: 1) == [0, 1])
     }
 
-    @Test func theFirstArrivalContinuesNobodyWaitsForARungToFill() {
-        let decision = asha.decide(value: 0.01, earlier: [])
-        #expect(decision.promoted && decision.results == 1)
+    @Test func anOpenRungPromotesItsTopThirdAsSoonAsThereIsOneAndNeverStops() {
+        // Two results: ⌊2/3⌋ = 0 go on yet; the first arrival is not promoted for being first.
+        let two = asha.decide(.init(results: [1: 0.2, 2: 0.9], open: true))
+        #expect(two.promote.isEmpty && two.stop.isEmpty && two.quota == 0 && two.cutoff == nil)
+        // Three: the best one goes on, the others keep waiting (better ones may still come).
+        #expect(asha.decide(.init(results: [1: 0.2, 2: 0.9, 3: 0.5], open: true))
+                == .init(promote: [2], stop: [], cutoff: 0.9, quota: 1))
+        // Six, trial 2 promoted before: the second place (trial 5) goes on too.
+        let six = asha.decide(.init(results: [1: 0.2, 2: 0.9, 3: 0.5, 4: 0.1, 5: 0.7, 6: 0.3], promoted: [2], open: true))
+        #expect(six == .init(promote: [5], stop: [], cutoff: 0.7, quota: 2))
     }
 
-    @Test func onlyTheTopThirdContinues() {
-        // With a newcomer among 0.9, 0.5, 0.1 the bar is the 2/3 quantile of the four values
-        // (linear between neighbours): position 2/3 · 3 = 2, the third smallest.
-        let earlier = [0.9, 0.5, 0.1]
-        #expect(asha.decide(value: 0.95, earlier: earlier).promoted)
-        #expect(asha.decide(value: 0.6, earlier: earlier) == .init(promoted: true, cutoff: 0.6, results: 4), "at the bar continues")
-        #expect(asha.decide(value: 0.45, earlier: earlier) == .init(promoted: false, cutoff: 0.5, results: 4), "third of four stops")
-        #expect(!asha.decide(value: 0.05, earlier: earlier).promoted)
-        // Three values [0.1, 0.6, 0.9]: position 4/3 → 0.6 + (0.9 − 0.6)/3 = 0.7.
-        let three = asha.decide(value: 0.6, earlier: [0.9, 0.1])
-        #expect(!three.promoted && abs(three.cutoff - 0.7) < 1e-9)
-        // Two: the newcomer must beat the other to continue.
-        #expect(!asha.decide(value: 0.8, earlier: [0.9]).promoted)
-        #expect(asha.decide(value: 0.95, earlier: [0.9]).promoted)
+    @Test func aClosedRungStopsEveryWaitingTrialOutsideItsTopShare() {
+        // Eight results, nobody else can come: ⌈8/3⌉ = 3 go on, the other waiting ones stop.
+        let results: [Int: Double] = [1: 0.2, 2: 0.9, 3: 0.5, 4: 0.1, 5: 0.7, 6: 0.3, 7: 0.6, 8: 0.05]
+        let closed = asha.decide(.init(results: results, promoted: [2, 5], stopped: [], open: false))
+        #expect(closed == .init(promote: [7], stop: [1, 3, 4, 6, 8], cutoff: 0.6, quota: 3))
+        // One result alone in a closed rung still goes on (a search always finishes a trial).
+        #expect(asha.decide(.init(results: [4: 0.1], open: false)).promote == [4])
+        // Decided trials are not decided again.
+        #expect(asha.decide(.init(results: results, promoted: [2, 5, 7], stopped: [1, 3, 4, 6, 8], open: false))
+                == .init(promote: [], stop: [], cutoff: 0.6, quota: 3))
     }
 
     @Test func aMinimisedMetricPromotesTheSmallest() {
         let losses = ASHA(rungs: asha.rungs, goal: .minimize)
-        #expect(losses.decide(value: 0.2, earlier: [1.5, 0.9, 3.0]).promoted)
-        let worse = losses.decide(value: 1.2, earlier: [1.5, 0.9, 0.3])
-        #expect(!worse.promoted && worse.cutoff > 0.3 && worse.cutoff < 1.2, "cutoff \(worse.cutoff) in loss units")
+        let decision = losses.decide(.init(results: [1: 1.5, 2: 0.9, 3: 3.0, 4: 0.2], open: false))
+        #expect(decision == .init(promote: [2, 4], stop: [1, 3], cutoff: 0.9, quota: 2))
     }
 
-    @Test func aMissingValueRanksLast() {
-        #expect(!asha.decide(value: .nan, earlier: [0.1]).promoted)
-        #expect(asha.decide(value: 0.0, earlier: [.nan, .nan]).promoted)
+    @Test func aMissingValueRanksLastAndTiesGoToTheEarlierTrial() {
+        #expect(asha.decide(.init(results: [1: .nan, 2: 0.0], open: false)).promote == [2])
+        #expect(asha.decide(.init(results: [3: 0.5, 1: 0.5, 2: 0.5], open: true)).promote == [1])
     }
 }

@@ -74,51 +74,79 @@ import TestSupport
         _ = after
     }
 
-    @Test func ashaStopsATrialBelowTheBarRecordsWhyAndReleasesTheNext() throws {
+    @Test func ashaPausesTrialsAtARungPromotesTheTopHalfAndStopsTheRestOnceClosed() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         let experiment = try submitted(connection)
         let id = experiment.experiment, runs = experiment.runs
         let store = ExperimentStore(connection: connection), runStore = RunStore(connection: connection)
-        for _ in 0..<2 { _ = try runStore.startNextQueued(psAddress: "127.0.0.1:1", actor: "test") }
+        func start() throws { _ = try runStore.startNextQueued(psAddress: "127.0.0.1:1", actor: "test") }
+        try start(); try start()
 
         // Below the first rung (2 of 8 shards) nothing is decided.
         try progress(connection, run: runs[0], shards: 1, accuracy: 0.5)
         #expect(try store.supervise(actor: "test").isEmpty)
-        // Trial 1 reaches rung 0 first: it continues.
+        // Trial 1 reaches rung 0: it waits there (paused), and its slot goes to trial 3.
         try progress(connection, run: runs[0], shards: 2, accuracy: 0.8)
         let first = try store.supervise(actor: "test")
-        #expect(first.count == 1 && first[0].contains("trial 1 promoted at rung 0"), "\(first)")
-        // Trial 2 reaches it without a validation yet: it waits for one.
+        #expect(first.count == 2 && first[0].contains("trial 1 (run \(runs[0])) reached rung 0") && first[1].contains("trial 3"),
+                "\(first)")
+        #expect(try runStore.state(run: runs[0]) == .paused)
+        #expect(try trialStates(connection, id) == ["waiting", "running", "queued", "pending"])
+        // Trial 2 reaches it without a validation yet: it trains on until it has one.
         try progress(connection, run: runs[1], shards: 3, accuracy: nil)
         #expect(try store.supervise(actor: "test").isEmpty)
-        // Then far below trial 1: stopped, its run cancelled with the reason, trial 3 released.
+        // With two results the better half goes on at once: trial 1 resumes, trial 2 waits.
         try progress(connection, run: runs[1], shards: 3, accuracy: 0.1)
         let second = try store.supervise(actor: "test")
-        #expect(second.count == 2 && second[0].contains("trial 2 (run \(runs[1])) stopped by ASHA at rung 0"), "\(second)")
-        #expect(second[1].contains("trial 3 (run \(runs[2])) released"))
-        #expect(try runStore.state(run: runs[1]) == .cancelled)
+        #expect(second.contains { $0.contains("trial 1 promoted at rung 0: val_accuracy 0.8 is in the top 1 of 2 results") }, "\(second)")
+        #expect(try runStore.state(run: runs[0]) == .running && runStore.state(run: runs[1]) == .paused)
+        #expect(try trialStates(connection, id) == ["running", "waiting", "queued", "pending"], "trial 1 has its slot back")
+        try start()
+        // Trial 3 arrives and waits (one of three: trial 1 is the top third), trial 4 takes its slot;
+        // when trial 4 has arrived the rung is closed: the top 2 of 4 go on, the others stop.
+        try progress(connection, run: runs[2], shards: 2, accuracy: 0.5)
+        let third = try store.supervise(actor: "test")
+        #expect(third.count == 2 && third[1].contains("trial 4 (run \(runs[3])) released"), "\(third)")
+        try start()
+        try progress(connection, run: runs[3], shards: 2, accuracy: 0.05)
+        let closing = try store.supervise(actor: "test")
+        #expect(closing.contains { $0.contains("trial 3 promoted at rung 0") }, "\(closing)")
+        #expect(closing.contains { $0.contains("trial 2 (run \(runs[1])) stopped by ASHA at rung 0 (25 % of the budget): "
+                                            + "val_accuracy 0.1 is not in the top 2 of 4 results (cutoff 0.5)") }, "\(closing)")
+        #expect(closing.contains { $0.contains("trial 4 (run \(runs[3])) stopped by ASHA") })
+        #expect(try runs.map { try runStore.state(run: $0) } == [.running, .cancelled, .running, .cancelled])
         let event = try runStore.detail(run: runs[1]).events.last
-        #expect(event?.to == .cancelled && event?.detail?.contains("val_accuracy 0.1 is not in the top 1/2 of 2 results") == true,
-                "\(String(describing: event))")
+        #expect(event?.to == .cancelled && event?.from == .paused && event?.detail?.contains("stopped by ASHA") == true)
         let trials = try store.trials(id)
-        #expect(trials.map(\.state) == ["running", "stopped", "queued", "pending"])
-        #expect(trials[1].stoppedReason?.contains("cutoff 0.45") == true && trials[0].rungPassed == 0 && trials[1].rungPassed == nil)
+        #expect(trials.map(\.state) == ["running", "stopped", "running", "stopped"])
+        #expect(trials[1].stoppedReason?.contains("cutoff 0.5") == true && trials[0].rungPassed == 0 && trials[1].rungPassed == nil)
         #expect(trials[0].budgetUsed == 20 && trials[1].budgetUsed == 30 && trials[0].budgetFull == 80 && trials[0].bestMetric == 0.8)
-        #expect(try runStore.startNextQueued(psAddress: "127.0.0.1:1", actor: "test") == runs[2])
 
         let summary = try #require(try store.summaries(id).first)
-        #expect(summary.trials == 4 && summary.stopped == 1 && summary.pending == 1 && summary.running == 2)
-        #expect(summary.samplesUsed == 50 && summary.samplesAllTrialsFull == 320 && summary.bestTrial == 1 && summary.bestMetric == 0.8)
+        #expect(summary.trials == 4 && summary.stopped == 2 && summary.pending == 0 && summary.running == 2)
+        #expect(summary.samplesUsed == 90 && summary.samplesAllTrialsFull == 320 && summary.bestTrial == 1 && summary.bestMetric == 0.8)
         #expect(try store.bestRun(id) == runs[0])
 
-        // Cancelling the experiment cancels every unfinished trial, pending ones included.
+        // Cancelling the experiment cancels every unfinished trial.
         let cancelled = try store.cancel(id, actor: "test")
-        #expect(cancelled == [runs[0], runs[2], runs[3]])
+        #expect(cancelled == [runs[0], runs[2]])
         #expect(try runs.map { try runStore.state(run: $0) }.allSatisfy { $0 == .cancelled })
         #expect(try store.summaries(id).first?.state == "cancelled")
         #expect(throws: ExperimentStore.Failure.alreadyFinished(id, "cancelled")) { try store.cancel(id) }
         #expect(throws: ExperimentStore.Failure.noSuchExperiment(99)) { try store.cancel(99) }
         #expect(try store.supervise(actor: "test").isEmpty, "a cancelled experiment is not supervised")
+    }
+
+    @Test func cancellingAnExperimentCancelsPendingAndWaitingTrialsToo() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let experiment = try submitted(connection)
+        let store = ExperimentStore(connection: connection), runStore = RunStore(connection: connection)
+        _ = try runStore.startNextQueued(psAddress: "127.0.0.1:1", actor: "test")
+        try progress(connection, run: experiment.runs[0], shards: 2, accuracy: 0.8)
+        _ = try store.supervise(actor: "test")
+        #expect(try trialStates(connection, experiment.experiment) == ["waiting", "queued", "queued", "pending"])
+        #expect(try store.cancel(experiment.experiment, actor: "test") == experiment.runs)
+        #expect(try experiment.runs.map { try runStore.state(run: $0) }.allSatisfy { $0 == .cancelled })
     }
 
     @Test func anExperimentCompletesWhenEveryTrialHasFinished() throws {
