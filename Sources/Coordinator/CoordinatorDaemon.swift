@@ -17,6 +17,9 @@ public final class CoordinatorDaemon {
     var logger: Logger
     private var connection: PostgresConnection?
     private var trainers: [Int64: RunTrainer] = [:]
+    /// Served runs that were paused at the last look: they wait in memory but take no slot of
+    /// `maximumRuns` (an experiment's trials wait paused at ASHA's rungs while others train).
+    private var paused: Set<Int64> = []
     /// Runs whose advisory lock this coordinator holds on `connection` (RunOwnership); emptied
     /// when the connection is replaced, since the locks went with the old session.
     private var owned: Set<Int64> = []
@@ -137,7 +140,7 @@ public final class CoordinatorDaemon {
         for decision in try ExperimentStore(connection: db).supervise(actor: RunStore.defaultActor("crnn-coordinator")) {
             logger.info("\(decision)")
         }
-        while trainers.count < settings.maximumRuns, let run = try store.startNextQueued(
+        while trainers.count - paused.count < settings.maximumRuns, let run = try store.startNextQueued(
             psAddress: address, actor: RunStore.defaultActor("crnn-coordinator")) {
             // Another coordinator may have seen the run start and taken it first.
             guard try take(run, ownership) else { continue }
@@ -245,6 +248,7 @@ public final class CoordinatorDaemon {
             drop(run)
             return
         }
+        if state == .paused { paused.insert(run) } else { paused.remove(run) }
         if flushMetrics { try MetricsStore(connection: db).insert(trainer.drainMetrics()) }
         if trainer.validationDue { try validate(trainer, db: db) }
         guard state == .running else { return }
@@ -302,6 +306,7 @@ public final class CoordinatorDaemon {
     }
 
     private func drop(_ run: Int64) {
+        paused.remove(run)
         service.remove(run: run)
         trainers[run]?.core.stop()
         trainers[run] = nil

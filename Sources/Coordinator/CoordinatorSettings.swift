@@ -17,7 +17,7 @@ public struct CoordinatorSettings: Sendable {
     public var tick: Double = 1
     /// Seconds between metric flushes.
     public var metricsInterval: Double = 5
-    /// Runs trained at once.
+    /// Runs trained at once (paused runs it still serves do not count).
     public var maximumRuns = 4
     /// Exit once no run is active or queued for this long (nil: serve for ever).
     public var exitWhenIdleFor: Double?

@@ -36,7 +36,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Threads for validation.")
     var threads: Int = 1
 
-    @Option(help: "Runs trained at once.")
+    @Option(help: "Runs trained at once (paused runs, such as trials waiting at an ASHA rung, stay in memory without counting).")
     var maxRuns: Int = 4
 
     func validate() throws {

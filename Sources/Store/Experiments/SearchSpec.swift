@@ -42,11 +42,12 @@ public struct SearchSpec: Codable, Equatable, Sendable {
             self.minBudget = minBudget; self.reductionFactor = reductionFactor
         }
 
-        /// The rung budgets as fractions of the full run, ascending, each < 1.
+        /// The rung budgets as fractions of the full run, ascending, each below 99 % (a rung at
+        /// 0.1111 · 9 = 99.99 % would only pause the last trials before their end).
         public var budgets: [Double] {
             var budgets: [Double] = []
             var budget = minBudget
-            while budget < 1 - 1e-9 && budgets.count < 64 {
+            while budget < 0.99 && budgets.count < 64 {
                 budgets.append(budget)
                 budget *= reductionFactor
             }

@@ -11,6 +11,7 @@ import Testing
         #expect(budgets.count == 2)
         #expect(abs(budgets[0] - 1.0 / 9) < 1e-12 && abs(budgets[1] - 1.0 / 3) < 1e-12)
         #expect(ASHA(rungs: .init(minBudget: 0.01, reductionFactor: 2), goal: .maximize).rungs.budgets.count == 7)
+        #expect(SearchSpec.Rungs(minBudget: 0.1111, reductionFactor: 3).budgets.count == 2, "no rung at 99.99 %")
         #expect(asha.rungsReached(fraction: 0.05) == [])
         #expect(asha.rungsReached(fraction: 0.2) == [0])
         #expect(asha.rungsReached(fraction: 1) == [0, 1])
