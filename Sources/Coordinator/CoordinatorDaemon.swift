@@ -280,6 +280,11 @@ public final class CoordinatorDaemon {
         _ = try checkpoints.store(run: run, step: step, kind: .latest, bytes: file, metrics: metrics)
         _ = try checkpoints.applyRetention(run: run, best: config.best, keepLatest: true)
         logger.info("\(String(format: "run %lld version %llu: validation accuracy %.4f, CER %.4f, loss %.4f", run, version, result.lineAccuracy, result.characterErrorRate, result.loss))")
+        let nonFinite = try ShardQueue(connection: db).nonFiniteFailures(run: run)
+        let warning = trainer.convergence.observe(blank: result.blankReadings, lines: result.samples, nonFiniteShards: nonFinite)
+        if try RunStore(connection: db).setWarning(run: run, warning, actor: RunStore.defaultActor("crnn-coordinator")) {
+            if let warning { logger.warning("run \(run): \(warning)") } else { logger.info("run \(run): warning cleared") }
+        }
     }
 
     /// Every shard is done: a final validation (unless the last one saw this version), then

@@ -143,6 +143,9 @@ final class RunTrainer: @unchecked Sendable {
     }
 
     /// Whether `accuracy` earns a place among the best checkpoints.
+    /// Watches the validations for a run that is not learning.
+    var convergence = ConvergenceGuard()
+
     func isBest(_ accuracy: Double) -> Bool {
         defer { bestAccuracy = max(bestAccuracy, accuracy) }
         return accuracy >= bestAccuracy

@@ -15,6 +15,8 @@ public struct ValidationResult: Sendable, Equatable {
     public var lineAccuracy: Double
     public var characterErrorRate: Double
     public var samples: Int
+    /// Lines whose greedy reading is empty.
+    public var blankReadings: Int = 0
 }
 
 final class ValidationSet {
@@ -64,6 +66,7 @@ final class ValidationSet {
     func evaluate(_ model: CRNNModel) throws -> ValidationResult {
         var score = RecognitionScore()
         var lossSum = 0.0
+        var blank = 0
         for start in stride(from: 0, to: count, by: batch) {
             let n = min(batch, count - start)
             let slice = Array(images[(start * perImage)..<((start + n) * perImage)])
@@ -74,11 +77,12 @@ final class ValidationSet {
                     let decoded = ctcGreedyDecode(logits: values.baseAddress! + i * logits.K, T: logits.T,
                                                   K: logits.K, stride: logits.N * logits.K)
                     score.add(truth: labels[start + i].map(Int.init), reading: decoded.labels)
+                    if decoded.labels.isEmpty { blank += 1 }
                 }
             }
         }
         return ValidationResult(loss: lossSum / Double(count), lineAccuracy: score.lineAccuracy,
-                                characterErrorRate: score.characterErrorRate, samples: count)
+                                characterErrorRate: score.characterErrorRate, samples: count, blankReadings: blank)
     }
 
     /// Mean CTC loss of one batch (∞ alignments count as 0, like training).

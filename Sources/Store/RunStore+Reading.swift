@@ -18,6 +18,8 @@ extension RunStore {
         public let startedAt: String?
         public let finishedAt: String?
         public let error: String?
+        /// Why the run may not be learning (`ConvergenceGuard`); nil when fine.
+        public let warning: String?
     }
 
     public struct Event: Codable, Equatable, Sendable {
@@ -64,7 +66,8 @@ extension RunStore {
                 trainLoss: try result.double(row, 8), bestValAccuracy: try result.double(row, 9),
                 samplesPerSecond: try result.double(row, 10) ?? 0, activeWorkers: try result.int(row, 11) ?? 0,
                 createdAt: result.string(row, 12) ?? "", startedAt: result.string(row, 13),
-                finishedAt: result.string(row, 14), error: result.string(row, 15))
+                finishedAt: result.string(row, 14), error: result.string(row, 15),
+                warning: result.string(row, 16))
         }
     }
 

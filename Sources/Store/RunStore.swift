@@ -145,6 +145,19 @@ public struct RunStore {
         try connection.execute(Queries.setRunCharset, [run, PostgresArray.texts(characters)])
     }
 
+    /// Sets run `run`'s warning (nil clears it); a change is recorded in its history, the state
+    /// unchanged. - Returns: whether it changed.
+    @discardableResult
+    public func setWarning(run: Int64, _ warning: String?, actor: String) throws -> Bool {
+        try connection.transaction {
+            let changed = try connection.execute(Queries.setRunWarning, [run, warning])
+            guard !changed.isEmpty, let state = changed.string(0, 0) else { return false }
+            try connection.execute(Queries.insertRunEvent, [run, state, state, actor,
+                                                            warning.map { "warning: \($0)" } ?? "warning cleared"])
+            return true
+        }
+    }
+
     /// `crnnctl@host` for commands a person typed.
     public static func defaultActor(_ program: String = "crnnctl") -> String {
         "\(program)@\(ProcessInfo.processInfo.hostName)"

@@ -190,6 +190,14 @@ public struct ShardQueue {
         return counts
     }
 
+    /// What a worker's failure reason says when a shard's gradient was NaN or ∞.
+    public static let nonFiniteGradientReason = "the gradient is not finite (NaN or ∞)"
+
+    /// Shards of `run` whose last failure was a gradient that is not finite.
+    public func nonFiniteFailures(run: Int64) throws -> Int {
+        try connection.execute(Queries.countShardsWithError, [run, Self.nonFiniteGradientReason]).int(0, 0) ?? 0
+    }
+
     /// The reason the most recently failed shard of `run` gave (nil when none failed).
     public func lastFailure(run: Int64) throws -> String? {
         let result = try connection.execute(Queries.selectLastShardFailure, [run])

@@ -24,6 +24,7 @@ enum RunPage {
         let detail = content.detail, summary = detail.summary, id = summary.run
         var body = "<h1>Run \(id): \(HTML.escape(summary.name)) \(HTML.state(summary.state.rawValue))</h1>"
         if let error = summary.error { body += "<p class=\"error\">\(HTML.escape(error))</p>" }
+        if let warning = summary.warning { body += "<p class=\"error\">warning: \(HTML.escape(warning))</p>" }
         body += HTML.table(["progress", "train loss", "best val accuracy", "samples/s", "active workers", "charset", "parameter server"], [[
             HTML.progress(summary.progressPercent) + " (\(summary.shardsCompleted)/\(summary.shardsTotal) shards)",
             HTML.number(summary.trainLoss, digits: 4), HTML.number(summary.bestValAccuracy, digits: 3),

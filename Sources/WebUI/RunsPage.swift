@@ -6,7 +6,8 @@ enum RunsPage {
         let rows = runs.map { run -> [String] in
             ["<a href=\"/runs/\(run.run)\">\(run.run)</a>",
              "<a href=\"/runs/\(run.run)\">\(HTML.escape(run.name))</a>",
-             HTML.state(run.state.rawValue) + (run.error.map { " <span class=\"wrong\">\(HTML.escape($0))</span>" } ?? ""),
+             HTML.state(run.state.rawValue) + (run.error.map { " <span class=\"wrong\">\(HTML.escape($0))</span>" } ?? "")
+                + (run.warning.map { " <span class=\"wrong\">warning: \(HTML.escape($0))</span>" } ?? ""),
              HTML.progress(run.progressPercent) + " (\(run.shardsCompleted)/\(run.shardsTotal))",
              HTML.number(run.trainLoss, digits: 4),
              HTML.number(run.bestValAccuracy, digits: 3),

@@ -183,7 +183,7 @@ enum WorkerError: Error, CustomStringConvertible {
         case let .arenaMismatch(run, local, server):
             return "run \(run): this worker's model has \(local) values but the parameter server has \(server)"
         case let .nonFiniteGradient(run):
-            return "run \(run): the gradient is not finite (NaN or ∞): the parameters diverged (lower optimizer.lr) or the batch is broken"
+            return "run \(run): \(ShardQueue.nonFiniteGradientReason): the parameters diverged (lower optimizer.lr) or the batch is broken"
         case let .noServer(run):
             return "run \(run): no parameter server address published yet"
         case let .authenticationFailed(run, reason):

@@ -29,6 +29,23 @@ import TestSupport
         #expect(try lr.double(0, 0) == 0.01)
     }
 
+    @Test func aWarningIsShownInTheSummaryAndEachChangeIsAnEvent() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let run = try StoreFixtures.runningRun(connection, shards: 2)
+        let store = RunStore(connection: connection)
+        #expect(try store.list().first?.warning == nil)
+        #expect(try store.setWarning(run: run, "every held-out line read as blank", actor: "test"))
+        #expect(try !store.setWarning(run: run, "every held-out line read as blank", actor: "test"), "the same warning again is no change")
+        #expect(try store.list().first?.warning == "every held-out line read as blank")
+        let view = try connection.execute("SELECT warning FROM run_summary WHERE run = $1", [run])
+        #expect(view.string(0, 0) == "every held-out line read as blank", "psql users see it too")
+        #expect(try store.setWarning(run: run, nil, actor: "test"))
+        let events = try store.detail(run: run).events.suffix(2)
+        #expect(events.map(\.detail) == ["warning: every held-out line read as blank", "warning cleared"])
+        #expect(events.allSatisfy { $0.from == .running && $0.to == .running }, "the state is unchanged")
+        #expect(try store.list().first?.warning == nil)
+    }
+
     @Test func failedSubmitLeavesNothingBehind() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         var config = try StoreFixtures.config(shards: 3)

@@ -53,7 +53,7 @@ UPDATE runs SET ps_address = $2 WHERE id = $1;
 -- crnnctl see the same numbers.
 SELECT run, name, state::text, priority, shards_completed, shards_total, shards_failed, progress_pct,
        train_loss, best_val_accuracy, samples_per_s, active_workers,
-       created_at::text, started_at::text, finished_at::text, error
+       created_at::text, started_at::text, finished_at::text, error, warning
   FROM run_summary
  WHERE $1::bigint IS NULL OR run = $1
  ORDER BY run;
@@ -90,3 +90,9 @@ SELECT id, state::text FROM runs WHERE state IN ('running', 'paused') ORDER BY p
 -- name: selectPSAddress
 -- Where the run's parameter server listens (NULL before a coordinator took it).
 SELECT ps_address FROM runs WHERE id = $1;
+
+-- name: setRunWarning
+-- Sets (or with $2 NULL clears) run $1's warning; returns whether it changed, so the caller
+-- records an event only for a change.
+UPDATE runs SET warning = $2 WHERE id = $1 AND warning IS DISTINCT FROM $2
+RETURNING state::text;

@@ -130,3 +130,8 @@ SELECT state::text, count(*) FROM shards WHERE run_id = $1 GROUP BY state ORDER 
 -- the id breaks ties.
 SELECT error FROM shards WHERE run_id = $1 AND state = 'failed'
  ORDER BY coalesce(completed_at, claimed_at) DESC NULLS LAST, id DESC LIMIT 1;
+
+-- name: countShardsWithError
+-- Shards of run $1 whose last failure reason contains $2 (the coordinator's convergence guard
+-- counts those that failed on a non-finite gradient).
+SELECT count(*) FROM shards WHERE run_id = $1 AND error IS NOT NULL AND strpos(error, $2) > 0;

@@ -369,7 +369,7 @@ enum Queries {
     static let selectRunSummaries = ##"""
         SELECT run, name, state::text, priority, shards_completed, shards_total, shards_failed, progress_pct,
                train_loss, best_val_accuracy, samples_per_s, active_workers,
-               created_at::text, started_at::text, finished_at::text, error
+               created_at::text, started_at::text, finished_at::text, error, warning
           FROM run_summary
          WHERE $1::bigint IS NULL OR run = $1
          ORDER BY run
@@ -413,6 +413,13 @@ enum Queries {
     /// Where the run's parameter server listens (NULL before a coordinator took it).
     static let selectPSAddress = ##"""
         SELECT ps_address FROM runs WHERE id = $1
+        """##
+
+    /// Sets (or with $2 NULL clears) run $1's warning; returns whether it changed, so the caller
+    /// records an event only for a change.
+    static let setRunWarning = ##"""
+        UPDATE runs SET warning = $2 WHERE id = $1 AND warning IS DISTINCT FROM $2
+        RETURNING state::text
         """##
 
     // MARK: shards.sql
@@ -556,6 +563,12 @@ enum Queries {
          ORDER BY coalesce(completed_at, claimed_at) DESC NULLS LAST, id DESC LIMIT 1
         """##
 
+    /// Shards of run $1 whose last failure reason contains $2 (the coordinator's convergence guard
+    /// counts those that failed on a non-finite gradient).
+    static let countShardsWithError = ##"""
+        SELECT count(*) FROM shards WHERE run_id = $1 AND error IS NOT NULL AND strpos(error, $2) > 0
+        """##
+
     // MARK: workers.sql
 
     /// A new row per process start: a restarted worker registers anew (its old id's leases expire).
@@ -649,6 +662,7 @@ enum Queries {
         ("runs", "selectRunState", selectRunState),
         ("runs", "selectActiveRuns", selectActiveRuns),
         ("runs", "selectPSAddress", selectPSAddress),
+        ("runs", "setRunWarning", setRunWarning),
         ("shards", "insertShards", insertShards),
         ("shards", "claimShard", claimShard),
         ("shards", "renewLease", renewLease),
@@ -661,6 +675,7 @@ enum Queries {
         ("shards", "selectShardLease", selectShardLease),
         ("shards", "countShardsByState", countShardsByState),
         ("shards", "selectLastShardFailure", selectLastShardFailure),
+        ("shards", "countShardsWithError", countShardsWithError),
         ("workers", "registerWorker", registerWorker),
         ("workers", "heartbeatWorker", heartbeatWorker),
         ("workers", "selectRunWorkers", selectRunWorkers),

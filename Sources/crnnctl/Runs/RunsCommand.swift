@@ -23,11 +23,12 @@ struct RunsCommand: ParsableCommand {
         print(textTable(
             ["RUN", "NAME", "STATE", "PRIORITY", "SHARDS", "PROGRESS", "LOSS", "BEST ACC", "SAMPLES/S", "WORKERS"],
             runs.map { run in
-                [String(run.run), run.name, run.state.rawValue, String(run.priority),
+                [String(run.run), run.name, run.state.rawValue + (run.warning == nil ? "" : " (warning)"), String(run.priority),
                  "\(run.shardsCompleted)/\(run.shardsTotal)" + (run.shardsFailed > 0 ? " (\(run.shardsFailed) failed)" : ""),
                  run.progressPercent.map { String(format: "%.1f%%", $0) } ?? "-",
                  cell(run.trainLoss), cell(run.bestValAccuracy), cell(run.samplesPerSecond, digits: 1),
                  String(run.activeWorkers)]
             }))
+        for run in runs { if let warning = run.warning { print("run \(run.run): warning: \(warning)") } }
     }
 }

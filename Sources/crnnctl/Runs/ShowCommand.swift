@@ -15,6 +15,7 @@ struct ShowCommand: ParsableCommand {
         let summary = detail.summary
         print("run \(summary.run): \(summary.name)")
         print("state:      \(summary.state.rawValue)" + (summary.error.map { " (\($0))" } ?? ""))
+        if let warning = summary.warning { print("warning:    \(warning)") }
         print("priority:   \(summary.priority)")
         print("shards:     \(summary.shardsCompleted)/\(summary.shardsTotal) completed"
             + (summary.progressPercent.map { String(format: " (%.1f%%)", $0) } ?? ""))
