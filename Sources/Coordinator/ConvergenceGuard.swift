@@ -20,7 +20,8 @@ struct ConvergenceGuard: Sendable, Equatable {
                 + "(the parameters diverge: lower optimizer.lr, or check the data)")
         }
         if blankInARow >= blankValidations {
-            findings.append("every held-out line read as blank in the last \(blankInARow) validations "
+            // The same words for as long as it lasts: one run event, not one per validation.
+            findings.append("every held-out line read as blank in \(blankValidations) validations in a row "
                 + "(not learning yet: check optimizer.lr, the charset and the labels)")
         }
         return findings.isEmpty ? nil : findings.joined(separator: "; ")

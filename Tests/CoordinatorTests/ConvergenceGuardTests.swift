@@ -10,7 +10,8 @@ import Testing
         #expect(watch.observe(blank: 500, lines: 500, nonFiniteShards: 0) == nil)
         #expect(watch.observe(blank: 500, lines: 500, nonFiniteShards: 0) == nil)
         let warning = watch.observe(blank: 500, lines: 500, nonFiniteShards: 0)
-        #expect(warning?.contains("every held-out line read as blank in the last 3 validations") == true)
+        #expect(warning?.contains("every held-out line read as blank in 3 validations in a row") == true)
+        #expect(watch.observe(blank: 500, lines: 500, nonFiniteShards: 0) == warning, "the same words while it lasts")
         #expect(warning?.contains("optimizer.lr") == true)
         // One line read: learning has started, the warning goes.
         #expect(watch.observe(blank: 499, lines: 500, nonFiniteShards: 0) == nil)
@@ -21,7 +22,7 @@ import Testing
         var watch = ConvergenceGuard(blankValidations: 1)
         #expect(watch.observe(blank: 3, lines: 10, nonFiniteShards: 1)?.contains("1 shard attempt failed on a gradient that is NaN or ∞") == true)
         let both = watch.observe(blank: 10, lines: 10, nonFiniteShards: 2)
-        #expect(both?.contains("2 shard attempts failed") == true && both?.contains("blank in the last 1 validations") == true)
+        #expect(both?.contains("2 shard attempts failed") == true && both?.contains("blank in 1 validations in a row") == true)
         #expect(watch.observe(blank: 0, lines: 0, nonFiniteShards: 0) == nil, "an empty validation set is not blank readings")
     }
 }
