@@ -57,6 +57,16 @@ struct SubmitCommand: ParsableCommand {
         if case .preset(let preset) = config.charset, preset.builtInCharacters == nil {
             alphabet = try Charset.preset(preset.rawValue).characters
         }
+        // A dataset is checked before anything is queued: a run that would fail is refused.
+        if case .dataset(let path, _) = config.data {
+            let report = DatasetCheck.run(folder: path, alphabet: try runAlphabet(config),
+                                          image: (config.image.width, config.image.height), direction: config.direction)
+            if let fatal = report.fatal {
+                throw ValidationError("\(file): data.dataset \(path): a run on it would fail: \(fatal)\n"
+                                      + DatasetCheck.summary(report))
+            }
+            if !report.errors.isEmpty { printError("warning: " + DatasetCheck.summary(report)) }
+        }
         let connection = try database.connect(applicationName: "crnnctl")
         if case .run(let source, let which) = config.initialization {
             let checkpoints = CheckpointStore(connection: connection)
