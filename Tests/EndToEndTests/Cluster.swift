@@ -50,7 +50,9 @@ final class Cluster {
         let path = directory + "/run.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let output = try crnnctl(["submit", path] + overrides.flatMap { ["--set", $0] })
-        guard output.status == 0, let id = output.text.split(separator: " ").dropFirst().first.flatMap({ Int64($0) }) else {
+        // "run N queued: …" (a dataset's check may print warnings before it).
+        let queued = output.text.split(separator: "\n").first { $0.hasPrefix("run ") && $0.contains(" queued") }
+        guard output.status == 0, let id = queued?.split(separator: " ").dropFirst().first.flatMap({ Int64($0) }) else {
             throw ClusterError.command("submit", output.text)
         }
         return id
