@@ -45,12 +45,14 @@ let package = Package(
         systemLibrary("CPNG", pkgConfig: "libpng", apt: ["libpng-dev"]),
         systemLibrary("CPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
         systemLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
+        systemLibrary("CLMDB", pkgConfig: "lmdb", apt: ["liblmdb-dev"]),
 
         .target(name: "Vocabulary"),
         .target(name: "Plots"),
         .target(name: "Engine", dependencies: ["Vocabulary", "CBLAS", "CZstd"], swiftSettings: optimisedKernels),
         .target(name: "TextImages", dependencies: ["Vocabulary", "CFreeType", "CPNG", "CTurboJPEG"], swiftSettings: optimisedKernels),
         .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
+        .target(name: "DatasetImport", dependencies: ["TextImages", "CLMDB"]),
         .target(
             name: "Store",
             dependencies: [
@@ -125,6 +127,7 @@ let package = Package(
             name: "crnnctl",
             dependencies: [
                 "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks", "Plots", "WebUI",
+                "DatasetImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -154,6 +157,7 @@ let package = Package(
         .testTarget(name: "WebUITests", dependencies: ["WebUI", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Coordinator", "Engine", "Wire"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
+        .testTarget(name: "DatasetImportTests", dependencies: ["DatasetImport", "TextImages"], exclude: ["Fixtures"]),
         .testTarget(
             name: "WireTests",
             dependencies: ["Wire", "Benchmarks", .product(name: "NIOCore", package: "swift-nio"),

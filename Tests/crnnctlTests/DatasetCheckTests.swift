@@ -91,4 +91,18 @@ import TestSupport
         let bare = try BuiltProducts.run("crnnctl", ["datasets", "check", folder])
         #expect(bare.status == 1 && bare.text.contains("taller than wide"), "without a config the run is assumed horizontal")
     }
+
+    @Test func importThenCheckAsAUserWould() throws {
+        let fixtures = RunCommandsTests.examples.deletingLastPathComponent().appendingPathComponent("Tests/DatasetImportTests/Fixtures").path
+        let folder = try temporaryFolder("import") + "/lines"
+        let imported = try BuiltProducts.run("crnnctl", ["datasets", "import", fixtures + "/easyocr", "-o", folder])
+        #expect(imported.status == 0 && imported.text.contains("imported 4 lines") && imported.text.contains("(easyocr)"), "\(imported.text)")
+        let checked = try BuiltProducts.run("crnnctl", ["datasets", "check", folder])
+        #expect(checked.status == 0 && checked.text.contains("4 lines, 4 usable"), "\(checked.text)")
+        let again = try BuiltProducts.run("crnnctl", ["datasets", "import", fixtures + "/bad-lmdb", "-o", folder + "-2"])
+        #expect(again.status == 1 && again.text.contains("bad-lmdb/data.mdb: is damaged"), "\(again.text)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "-2"))
+        let unknown = try BuiltProducts.run("crnnctl", ["datasets", "import", NSTemporaryDirectory(), "-o", folder + "-3"])
+        #expect(unknown.status != 0 && unknown.text.contains("give --format"), "\(unknown.text)")
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DatasetImport
 import Foundation
 import Store
 import TextImages
@@ -7,8 +8,53 @@ import Training
 struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
-        abstract: "Check a dataset folder before a long run.",
-        subcommands: [DatasetsCheck.self])
+        abstract: "Import labelled lines from the formats people have; check a dataset folder before a long run.",
+        subcommands: [DatasetsImport.self, DatasetsCheck.self])
+}
+
+extension DatasetFormat: ExpressibleByArgument {}
+
+struct DatasetsImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Convert a dataset into a folder a run trains on (labels.tsv + images).",
+        discussion: """
+            Formats (--format, detected by default): tsv (a folder with labels.tsv: ours, and \
+            crnnctl gen output), paddle (a PaddleOCR recognition list: relative/path<TAB>label per \
+            line, paths under --root, by default the list's folder), easyocr (a folder with \
+            labels.csv: filename,words), lmdb (the crnn.pytorch / deep-text-recognition-benchmark \
+            layout: num-samples, image-%09d, label-%09d). Images are copied byte for byte (PNG or \
+            JPEG). A problem names the file and line (or LMDB key); nothing is left half-imported: \
+            the folder appears only when every line was read. Then: crnnctl datasets check FOLDER.
+
+            Example: crnnctl datasets import train_lmdb/ -o lines/ && crnnctl datasets check lines/ --config run.yaml
+            """)
+
+    @Argument(help: ArgumentHelp("The dataset: a folder (tsv, easyocr, lmdb) or a list file (paddle).", valueName: "source"))
+    var source: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The new folder to write.", valueName: "folder"))
+    var output: String
+
+    @Option(help: "tsv, paddle, easyocr or lmdb (default: detected from the source).")
+    var format: DatasetFormat?
+
+    @Option(help: ArgumentHelp("paddle: the folder the list's image paths are under.", valueName: "folder"))
+    var root: String?
+
+    func run() throws {
+        guard let format = format ?? DatasetFormat.detect(source) else {
+            throw ValidationError("\(source): not a dataset this command knows (a folder with labels.tsv, labels.csv or "
+                                  + "data.mdb, or a PaddleOCR list file); give --format")
+        }
+        do {
+            let summary = try FolderWriter.importDataset(source, format: format, root: root, into: output)
+            print("imported \(summary.lines) lines (\(summary.bytes) bytes of images) from \(source) (\(format.rawValue)) into \(output)")
+        } catch let error as ImportError {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
 }
 
 struct DatasetsCheck: ParsableCommand {
