@@ -202,7 +202,8 @@ public final class CoordinatorDaemon {
         }
         let lastStep = try MetricsStore(connection: db).lastStep(run: run)
         let trainer = try RunTrainer(recipe: recipe, fonts: fonts!, threads: settings.threads, resumeFrom: resume,
-                                     lastRecordedStep: lastStep, metrics: metrics.run(run, codec: recipe.config.gradients.codec.rawValue))
+                                     lastRecordedStep: lastStep, metrics: metrics.run(run, codec: recipe.config.gradients.codec.rawValue),
+                                     databaseURL: try settings.database.connectionURL())
         if trainer.core.version > UInt64(max(0, resume?.step ?? 0)) {
             logger.info("run \(run): steps up to \(lastStep ?? 0) were recorded past its checkpoint (updates lost with the previous coordinator); continuing at version \(trainer.core.version)")
         }

@@ -37,8 +37,9 @@ final class RunTrainer: @unchecked Sendable {
     ///   - lastRecordedStep: the highest step of the run's stored metrics (nil: none yet).
     /// - Throws: `UnusableParameters` for NaN or ∞ in the checkpoint, `TrainingStateMismatch`
     ///   for training state of another optimiser or layout.
+    /// - Parameter databaseURL: where a run on a stored dataset reads its held-out lines.
     init(recipe: RunRecipe, fonts: FontSet, threads: Int, resumeFrom checkpoint: Checkpoint?,
-         lastRecordedStep: Int64? = nil, metrics: CoordinatorMetrics.RunMetrics? = nil) throws {
+         lastRecordedStep: Int64? = nil, metrics: CoordinatorMetrics.RunMetrics? = nil, databaseURL: String? = nil) throws {
         self.recipe = recipe
         self.metrics = metrics
         let model = recipe.makeModel(threads: threads)
@@ -68,7 +69,7 @@ final class RunTrainer: @unchecked Sendable {
         pulls = PullAnswers(core: core)
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
-            let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator")
+            let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator", databaseURL: databaseURL)
             validation = try ValidationSet(recipe: recipe, dataset: dataset)
             datasetReport = dataset.dataset.unknownReport
         } else {

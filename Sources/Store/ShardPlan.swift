@@ -24,8 +24,7 @@ public struct ShardPlan: Equatable, Sendable {
     public init(config: RunConfig) {
         let perEpoch = config.shardsPerEpoch
         let samples = config.samplesPerEpoch
-        var dataset = false
-        if case .dataset = config.data { dataset = true }
+        let dataset = config.data.isDataset
         var shards: [Shard] = []
         shards.reserveCapacity(perEpoch * config.epochs)
         for epoch in 0..<config.epochs {

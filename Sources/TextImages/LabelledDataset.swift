@@ -56,16 +56,35 @@ public struct LabelledDataset: Sendable {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw DatasetError.badLine(file: file, line: i + 1, reason: "image '\(relative)' not found")
             }
-            let (classes, missing) = charset.encode(label)
-            if !missing.isEmpty { lossy += 1 }
-            for c in missing { unknown[c, default: 0] += 1 }
-            entries.append(Entry(path: path, text: label, classes: classes, line: i + 1, unknownCount: missing.count, font: font))
+            entries.append(Self.entry(path: path, label: label, line: i + 1, font: font, charset: charset,
+                                      unknown: &unknown, lossy: &lossy))
         }
         guard !entries.isEmpty else { throw DatasetError.empty(file) }
         self.directory = directory
         self.entries = entries
         self.unknownCharacters = unknown
         self.entriesWithUnknown = lossy
+    }
+
+    /// The labels of a dataset stored elsewhere (PostgreSQL): line i + 1 is `labels[i]`; `name`
+    /// stands for the directory in messages, and images are read by the caller, not `load`.
+    public init(name: String, labels: [String], charset: Charset) {
+        var unknown: [Character: Int] = [:]
+        var lossy = 0
+        entries = labels.enumerated().map { i, label in
+            Self.entry(path: "", label: label, line: i + 1, font: nil, charset: charset, unknown: &unknown, lossy: &lossy)
+        }
+        directory = name
+        unknownCharacters = unknown
+        entriesWithUnknown = lossy
+    }
+
+    private static func entry(path: String, label: String, line: Int, font: String?, charset: Charset,
+                              unknown: inout [Character: Int], lossy: inout Int) -> Entry {
+        let (classes, missing) = charset.encode(label)
+        if !missing.isEmpty { lossy += 1 }
+        for c in missing { unknown[c, default: 0] += 1 }
+        return Entry(path: path, text: label, classes: classes, line: line, unknownCount: missing.count, font: font)
     }
 
     /// A one-line report of the characters outside the charset ("" when there are none).

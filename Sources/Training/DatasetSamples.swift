@@ -3,6 +3,7 @@
 //
 // Shapes: images [n, H, W] floats in [-1, 1] (H×W = the run's image size).
 import Foundation
+import Store
 import TextImages
 
 /// Why a dataset run cannot read its data on this machine.
@@ -39,28 +40,52 @@ public struct SkippedLine: Sendable, CustomStringConvertible {
     }
 }
 
-/// A dataset folder opened for one run: its lines, their split, and batch loading.
+/// A dataset opened for one run (a folder, or a dataset stored in PostgreSQL): its lines, their
+/// split, and batch loading.
 public struct DatasetSamples: Sendable {
     public let dataset: LabelledDataset
     public let split: DatasetSplit
     let width: Int, height: Int
     let direction: TextImages.TextDirection
+    /// For a stored dataset: where its images are read (one query per batch).
+    let stored: StoredImages?
 
-    /// Reads `labels.tsv` of the run's folder with the run's alphabet.
+    /// Lines in the dataset (held-out ones included).
+    public var count: Int { dataset.count }
+    /// The folder, or `dataset NAME` for a stored one: what messages call it.
+    public var name: String { dataset.directory }
+
+    /// Opens the run's dataset with the run's alphabet: reads a folder's `labels.tsv`, or a stored
+    /// dataset's labels from `databaseURL` (which it keeps a connection to for the images).
     /// - Parameter machine: who reads it, for the error ("this worker", "the coordinator").
-    /// - Throws: `DatasetAccessError` (folder unreadable here, or changed since submit).
-    public init(recipe: RunRecipe, machine: String) throws {
-        guard case .dataset(let path, let submitted) = recipe.config.data else {
+    /// - Throws: `DatasetAccessError` (unreadable here, or changed since submit).
+    public init(recipe: RunRecipe, machine: String, databaseURL: String? = nil) throws {
+        let dataset: LabelledDataset
+        let submitted: Int
+        switch recipe.config.data {
+        case .dataset(let path, let samples):
+            submitted = samples
+            do {
+                dataset = try LabelledDataset(directory: path, charset: recipe.charset)
+            } catch {
+                throw DatasetAccessError.unreadable(run: recipe.run, path: path, machine: machine, reason: "\(error)")
+            }
+            stored = nil
+        case .stored(let name, let id, let samples):
+            submitted = samples
+            do {
+                guard let databaseURL else { throw PostgresError(.connection, "no database to read it from") }
+                let images = try StoredImages(url: databaseURL, dataset: id, name: name)
+                dataset = LabelledDataset(name: "dataset \(name)", labels: try images.labels(), charset: recipe.charset)
+                stored = images
+            } catch {
+                throw DatasetAccessError.unreadable(run: recipe.run, path: "dataset \(name)", machine: machine, reason: "\(error)")
+            }
+        case .synthetic:
             preconditionFailure("DatasetSamples for run \(recipe.run), which is not a dataset run")
         }
-        let dataset: LabelledDataset
-        do {
-            dataset = try LabelledDataset(directory: path, charset: recipe.charset)
-        } catch {
-            throw DatasetAccessError.unreadable(run: recipe.run, path: path, machine: machine, reason: "\(error)")
-        }
         guard dataset.count == submitted else {
-            throw DatasetAccessError.changed(run: recipe.run, path: path, now: dataset.count, submitted: submitted)
+            throw DatasetAccessError.changed(run: recipe.run, path: dataset.directory, now: dataset.count, submitted: submitted)
         }
         self.dataset = dataset
         split = DatasetSplit(lines: dataset.count, heldOut: recipe.config.heldOutSamples, seed: recipe.config.seed)
@@ -78,6 +103,16 @@ public struct DatasetSamples: Sendable {
         var labels: [[Int]] = []
         var skipped: [SkippedLine] = []
         let perImage = width * height
+        // A stored dataset's images of these lines, in one query (a failed query skips them all, with why).
+        var bytes: [Int: [UInt8]] = [:]
+        var storedFailure: String?
+        if let stored {
+            do {
+                bytes = try stored.images(lines: indices.map { dataset.entries[$0].line })
+            } catch {
+                storedFailure = "\(error)"
+            }
+        }
         for i in indices {
             let entry = dataset.entries[i]
             guard entry.unknownCount == 0 else {
@@ -85,9 +120,19 @@ public struct DatasetSamples: Sendable {
                 continue
             }
             do {
-                let (image, label) = try dataset.load(i, width: width, height: height, direction: direction)
+                let image: GreyImage
+                if stored != nil {
+                    guard let data = bytes[entry.line] else {
+                        throw DatasetAccessError.unreadable(run: 0, path: name, machine: "this machine",
+                                                            reason: storedFailure ?? "line \(entry.line) is missing")
+                    }
+                    image = try ImageFile.decode(data, name: "\(name) line \(entry.line)")
+                        .fitted(width: width, height: height, vertical: direction == .vertical)
+                } else {
+                    image = try dataset.load(i, width: width, height: height, direction: direction).image
+                }
                 normalize(image.pixels, into: images + labels.count * perImage)
-                labels.append(label.map(Int.init))
+                labels.append(entry.classes.map(Int.init))
             } catch {
                 skipped.append(SkippedLine(line: entry.line, reason: "\(error)"))
             }
@@ -102,9 +147,37 @@ public struct DatasetSamples: Sendable {
         let (labels, skipped) = images.withUnsafeMutableBufferPointer { load(split.validation, into: $0.baseAddress!) }
         guard !labels.isEmpty else {
             throw DatasetAccessError.noUsableValidation(
-                run: run, path: dataset.directory, reason: skipped.first.map(\.description) ?? "no held-out lines")
+                run: run, path: name, reason: skipped.first.map(\.description) ?? "no held-out lines")
         }
         images.removeLast(images.count - labels.count * width * height)
         return (images, labels, skipped)
+    }
+}
+
+/// A stored dataset's connection for its labels and images: its own, used by one caller at a time
+/// (the worker's training thread, the coordinator's validation set).
+final class StoredImages: @unchecked Sendable {
+    let dataset: Int64
+    let name: String
+    private let url: String
+    private var connection: PostgresConnection?
+    private let lock = NSLock()
+
+    init(url: String, dataset: Int64, name: String) throws {
+        self.url = url; self.dataset = dataset; self.name = name
+    }
+
+    private func store() throws -> DatasetStore {
+        if connection?.isHealthy != true { connection = try PostgresConnection(url: url, applicationName: "crnn-dataset") }
+        return DatasetStore(connection: connection!)
+    }
+
+    func labels() throws -> [String] {
+        try lock.withLock { try store().labels(dataset: dataset) }
+    }
+
+    /// The images of `lines` (1-based), by line.
+    func images(lines: [Int]) throws -> [Int: [UInt8]] {
+        try lock.withLock { try store().images(dataset: dataset, lines: lines) }
     }
 }

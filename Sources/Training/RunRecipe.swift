@@ -47,11 +47,9 @@ public struct RunRecipe: Sendable {
         }
     }
 
-    /// Whether the run trains on a dataset folder (`DatasetSamples`) rather than rendered samples.
-    public var isDataset: Bool {
-        if case .dataset = config.data { return true }
-        return false
-    }
+    /// Whether the run trains on a dataset (`DatasetSamples`: a folder or stored in PostgreSQL)
+    /// rather than rendered samples.
+    public var isDataset: Bool { config.data.isDataset }
 
     public var direction: TextDirection { config.direction }
     /// Pixels along the text (width of a horizontal line, height of a vertical one).

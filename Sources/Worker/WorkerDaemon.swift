@@ -178,7 +178,7 @@ public final class WorkerDaemon: @unchecked Sendable {
     /// - Throws: `DatasetAccessError` when this machine cannot read it or it changed since submit.
     private func dataset(for recipe: RunRecipe) throws -> DatasetSamples {
         if let existing = datasets[recipe.run] { return existing }
-        let data = try DatasetSamples(recipe: recipe, machine: "this worker")
+        let data = try DatasetSamples(recipe: recipe, machine: "this worker", databaseURL: try settings.database.connectionURL())
         datasets[recipe.run] = data
         logger.info("run \(recipe.run): dataset \(data.dataset.directory): \(data.split.training.count) training lines, \(data.split.validation.count) held out")
         if !data.dataset.unknownReport.isEmpty { logger.warning("run \(recipe.run): \(data.dataset.unknownReport); skipping those lines") }

@@ -34,28 +34,43 @@ public enum DataSource: Equatable, Sendable {
     /// A folder with `labels.tsv` (`relative/image/path<TAB>label` per line); `samples` is the
     /// number of labelled lines counted at submit time. Every machine reads it at `path`.
     case dataset(path: String, samples: Int)
+    /// A dataset stored in PostgreSQL (`crnnctl datasets add`): `id` and `samples` are resolved
+    /// at submit (0 until then). Every machine reads it from the database.
+    case stored(name: String, id: Int64, samples: Int)
+
+    /// Whether the samples are labelled lines (a folder or a stored dataset), not rendered ones.
+    public var isDataset: Bool {
+        if case .synthetic = self { return false }
+        return true
+    }
 
     /// Samples the source holds: per epoch for synthetic data, every labelled line of a dataset
     /// (held-out lines included; `RunConfig.samplesPerEpoch` is what an epoch trains on).
     public var sampleCount: Int {
         switch self {
         case .synthetic(let count): return count
-        case .dataset(_, let samples): return samples
+        case .dataset(_, let samples), .stored(_, _, let samples): return samples
         }
     }
 }
 
 extension DataSource: Codable {
-    private enum Keys: String, CodingKey { case synthetic, dataset }
+    private enum Keys: String, CodingKey { case synthetic, dataset, stored }
+    private enum StoredKeys: String, CodingKey { case name, id, samples }
     private enum SyntheticKeys: String, CodingKey { case samplesPerEpoch }
     private enum DatasetKeys: String, CodingKey { case path, samples }
 
-    // {"synthetic": {"samples_per_epoch": N}} or {"dataset": {"path": P, "samples": N}}.
+    // {"synthetic": {"samples_per_epoch": N}}, {"dataset": {"path": P, "samples": N}} or
+    // {"stored": {"name": NAME, "id": ID, "samples": N}}.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         if container.contains(.synthetic) {
             let inner = try container.nestedContainer(keyedBy: SyntheticKeys.self, forKey: .synthetic)
             self = .synthetic(samplesPerEpoch: try inner.decode(Int.self, forKey: .samplesPerEpoch))
+        } else if container.contains(.stored) {
+            let inner = try container.nestedContainer(keyedBy: StoredKeys.self, forKey: .stored)
+            self = .stored(name: try inner.decode(String.self, forKey: .name), id: try inner.decode(Int64.self, forKey: .id),
+                           samples: try inner.decode(Int.self, forKey: .samples))
         } else {
             let inner = try container.nestedContainer(keyedBy: DatasetKeys.self, forKey: .dataset)
             self = .dataset(path: try inner.decode(String.self, forKey: .path),
@@ -72,6 +87,11 @@ extension DataSource: Codable {
         case .dataset(let path, let samples):
             var inner = container.nestedContainer(keyedBy: DatasetKeys.self, forKey: .dataset)
             try inner.encode(path, forKey: .path)
+            try inner.encode(samples, forKey: .samples)
+        case .stored(let name, let id, let samples):
+            var inner = container.nestedContainer(keyedBy: StoredKeys.self, forKey: .stored)
+            try inner.encode(name, forKey: .name)
+            try inner.encode(id, forKey: .id)
             try inner.encode(samples, forKey: .samples)
         }
     }

@@ -28,7 +28,8 @@ extension RunConfig {
     /// tenth of the set (at least one line), so a small set still trains on 90 % of itself.
     /// Synthetic runs render their validation set from its own seed instead (0 here).
     public var heldOutSamples: Int {
-        guard case .dataset(_, let samples) = data, samples > 1 else { return 0 }
+        let samples = data.sampleCount
+        guard data.isDataset, samples > 1 else { return 0 }
         return min(max(1, validation.size), max(1, samples / 10))
     }
 

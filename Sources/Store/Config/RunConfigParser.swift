@@ -69,7 +69,7 @@ public struct RunConfigParser {
         let direction = try top.optional("direction")?.choice(TextDirection.self) ?? .horizontal
         let image = try top.optional("image").map { try imageSize($0, direction: direction) } ?? .default(for: direction)
         let augmentation = try top.optional("augmentation")?.choice(AugmentationPreset.self) ?? .seed
-        let data = try dataSource(try top.required("data", hint: "synthetic: {samples_per_epoch: N} or dataset: FOLDER"),
+        let data = try dataSource(try top.required("data", hint: "synthetic: {samples_per_epoch: N}, dataset: NAME or dataset: FOLDER"),
                                   baseDirectory: baseDirectory)
         let epochs = try top.optional("epochs")?.int(in: 1...Self.maxEpochs) ?? 1
         let shardSizeNode = top.optional("shard_size")
@@ -178,6 +178,13 @@ public struct RunConfigParser {
             try inner.finish()
             return .synthetic(samplesPerEpoch: count)
         case (nil, let dataset?):
+            // A name (no folder of that name beside the config) is a dataset stored in PostgreSQL,
+            // resolved at submit; anything else is a folder.
+            let value = try dataset.string()
+            let folder = CharsetFile.absolute(value, base: baseDirectory)
+            if DatasetStore.isName(value) && !FileManager.default.fileExists(atPath: folder) {
+                return .stored(name: value, id: 0, samples: 0)
+            }
             return try DatasetFolder.resolve(dataset, baseDirectory: baseDirectory)
         case (.some, .some):
             throw node.error(.invalidValue, "give either synthetic or dataset, not both")

@@ -13,6 +13,17 @@ public struct ExperimentPlan: Sendable {
     /// The config without its search section (what a trial starts from).
     public let base: RunConfig
     public let trials: [PlannedTrial]
+
+    /// The same plan with every config's data replaced (a stored dataset resolved at submit).
+    public func with(data: DataSource) -> ExperimentPlan {
+        var base = base
+        base.data = data
+        return ExperimentPlan(spec: spec, base: base, trials: trials.map { planned in
+            var config = planned.config
+            config.data = data
+            return PlannedTrial(trial: planned.trial, config: config)
+        })
+    }
 }
 
 extension RunConfigParser {

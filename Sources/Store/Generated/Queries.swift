@@ -104,6 +104,44 @@ enum Queries {
         RETURNING id
         """##
 
+    // MARK: datasets.sql
+
+    /// A dataset being imported, not complete until completeDataset in the same transaction.
+    static let insertDataset = ##"""
+        INSERT INTO datasets (name, source, format) VALUES ($1, $2, $3) RETURNING id
+        """##
+
+    /// One labelled image; prepared, since an import runs it once per line.
+    static let insertDatasetLine = ##"""
+        INSERT INTO dataset_lines (dataset_id, line, label, image) VALUES ($1, $2, $3, $4)
+        """##
+
+    /// The import's last statement: the counts, and the dataset usable.
+    static let completeDataset = ##"""
+        UPDATE datasets SET lines = $2, bytes = $3, complete = true WHERE id = $1
+        """##
+
+    /// Every complete dataset, or only the one named $1.
+    static let selectDatasets = ##"""
+        SELECT id, name, source, format, lines, bytes, created_at::text
+          FROM datasets WHERE complete AND ($1::text IS NULL OR name = $1) ORDER BY name
+        """##
+
+    /// Removes a dataset and its lines; returns its id when there was one.
+    static let deleteDataset = ##"""
+        DELETE FROM datasets WHERE name = $1 RETURNING id
+        """##
+
+    /// Every label of a dataset in line order (small: coordinators and workers split and encode them).
+    static let selectDatasetLabels = ##"""
+        SELECT label FROM dataset_lines WHERE dataset_id = $1 ORDER BY line
+        """##
+
+    /// The images of lines $2 (an array of 1-based line numbers) of dataset $1: one indexed query per shard.
+    static let selectDatasetImages = ##"""
+        SELECT line, image FROM dataset_lines WHERE dataset_id = $1 AND line = ANY($2::int[])
+        """##
+
     // MARK: experiments.sql
 
     /// The experiment at submit, state running; its trial runs go in the same transaction.
@@ -615,6 +653,13 @@ enum Queries {
         ("checkpoints", "countCheckpointChunks", countCheckpointChunks),
         ("checkpoints", "selectCheckpointChunk", selectCheckpointChunk),
         ("checkpoints", "applyCheckpointRetention", applyCheckpointRetention),
+        ("datasets", "insertDataset", insertDataset),
+        ("datasets", "insertDatasetLine", insertDatasetLine),
+        ("datasets", "completeDataset", completeDataset),
+        ("datasets", "selectDatasets", selectDatasets),
+        ("datasets", "deleteDataset", deleteDataset),
+        ("datasets", "selectDatasetLabels", selectDatasetLabels),
+        ("datasets", "selectDatasetImages", selectDatasetImages),
         ("experiments", "insertExperiment", insertExperiment),
         ("experiments", "insertTrialRun", insertTrialRun),
         ("experiments", "selectRunningExperiments", selectRunningExperiments),

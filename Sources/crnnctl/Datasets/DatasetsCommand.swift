@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import DatasetImport
 import Foundation
 import Store
@@ -8,8 +9,101 @@ import Training
 struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
-        abstract: "Import labelled lines from the formats people have; check a dataset folder before a long run.",
-        subcommands: [DatasetsImport.self, DatasetsCheck.self])
+        abstract: "Datasets in PostgreSQL (add, list, rm), imported from the formats people have; check one before a long run.",
+        discussion: """
+            A stored dataset is trained on with data: {dataset: NAME}: every worker reads its \
+            shard's lines from the database, so no machine needs a shared folder. A folder \
+            (datasets import converts one) is trained on with data: {dataset: /path/to/folder}.
+            """,
+        subcommands: [DatasetsAdd.self, DatasetsList.self, DatasetsRemove.self, DatasetsImport.self, DatasetsCheck.self])
+}
+
+/// The format to read `source` in: given, or detected.
+func datasetFormat(_ given: DatasetFormat?, _ source: String) throws -> DatasetFormat {
+    guard let format = given ?? DatasetFormat.detect(source) else {
+        throw ValidationError("\(source): not a dataset this command knows (a folder with labels.tsv, labels.csv or "
+                              + "data.mdb, or a PaddleOCR list file); give --format")
+    }
+    return format
+}
+
+struct DatasetsAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Store a dataset in PostgreSQL: every image (its original bytes) and label, in one transaction.",
+        discussion: """
+            SOURCE in any format datasets import reads (tsv, paddle, easyocr, lmdb; detected by \
+            default). A problem names the file and line; nothing is stored unless every line is.
+
+            Example: crnnctl datasets add receipts /data/receipts_lmdb && crnnctl submit run.yaml   # data: {dataset: receipts}
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The dataset's name (letters, digits, '_', '.', '-').", valueName: "name"))
+    var name: String
+
+    @Argument(help: ArgumentHelp("The dataset: a folder (tsv, easyocr, lmdb) or a list file (paddle).", valueName: "source"))
+    var source: String
+
+    @Option(help: "tsv, paddle, easyocr or lmdb (default: detected from the source).")
+    var format: DatasetFormat?
+
+    @Option(help: ArgumentHelp("paddle: the folder the list's image paths are under.", valueName: "folder"))
+    var root: String?
+
+    func run() throws {
+        let format = try datasetFormat(format, source)
+        let store = DatasetStore(connection: try database.connect(applicationName: "crnnctl"))
+        let started = Date()
+        do {
+            let record = try store.add(name: name, source: URL(fileURLWithPath: source).standardizedFileURL.path, format: format.rawValue) { line in
+                try format.read(source, root: root) { try line($0.bytes, $0.label) }
+            }
+            print("dataset \(record.name) added: \(record.lines) lines, \(record.bytes) bytes of images, "
+                  + String(format: "%.1f s", Date().timeIntervalSince(started)))
+        } catch let error as ImportError {
+            printError("error: \(error) (nothing stored)")
+            throw ExitCode(1)
+        } catch let failure as DatasetStore.Failure {
+            throw ValidationError("\(failure)")
+        }
+    }
+}
+
+struct DatasetsList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "The datasets stored in PostgreSQL.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let datasets = try DatasetStore(connection: try database.connect(applicationName: "crnnctl")).list()
+        if json { return try printJSON(datasets) }
+        guard !datasets.isEmpty else { return print("no dataset stored yet: crnnctl datasets add NAME SOURCE") }
+        print(textTable(["NAME", "LINES", "BYTES", "FORMAT", "SOURCE", "ADDED"],
+                        datasets.map { [$0.name, String($0.lines), String($0.bytes), $0.format, $0.source, $0.createdAt] }))
+    }
+}
+
+struct DatasetsRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a stored dataset and its lines.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The dataset's name.", valueName: "name"))
+    var name: String
+
+    func run() throws {
+        do {
+            try DatasetStore(connection: try database.connect(applicationName: "crnnctl")).remove(name)
+            print("dataset \(name) removed")
+        } catch let failure as DatasetStore.Failure {
+            throw ValidationError("\(failure)")
+        }
+    }
 }
 
 extension DatasetFormat: ExpressibleByArgument {}
@@ -43,10 +137,7 @@ struct DatasetsImport: ParsableCommand {
     var root: String?
 
     func run() throws {
-        guard let format = format ?? DatasetFormat.detect(source) else {
-            throw ValidationError("\(source): not a dataset this command knows (a folder with labels.tsv, labels.csv or "
-                                  + "data.mdb, or a PaddleOCR list file); give --format")
-        }
+        let format = try datasetFormat(format, source)
         do {
             let summary = try FolderWriter.importDataset(source, format: format, root: root, into: output)
             print("imported \(summary.lines) lines (\(summary.bytes) bytes of images) from \(source) (\(format.rawValue)) into \(output)")

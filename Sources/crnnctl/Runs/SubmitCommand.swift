@@ -43,8 +43,8 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         // Parse first: a bad config is reported without needing a database.
-        let plan = try RunConfigParser().parseExperiment(file: file, overrides: overrides)
-        let config = try plan?.base ?? RunConfigParser().parse(file: file, overrides: overrides)
+        var plan = try RunConfigParser().parseExperiment(file: file, overrides: overrides)
+        var config = try plan?.base ?? RunConfigParser().parse(file: file, overrides: overrides)
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         // A checkpoint file is checked before the database is touched.
@@ -68,6 +68,20 @@ struct SubmitCommand: ParsableCommand {
             if !report.errors.isEmpty { printError("warning: " + DatasetCheck.summary(report)) }
         }
         let connection = try database.connect(applicationName: "crnnctl")
+        // A stored dataset: its id and line count, now (the shards slice its lines).
+        if case .stored(let dataName, _, _) = config.data {
+            let record: DatasetStore.Record
+            do {
+                record = try DatasetStore(connection: connection).find(dataName)
+            } catch let failure as DatasetStore.Failure {
+                throw ValidationError("\(file): data.dataset: \(failure)")
+            }
+            guard record.lines >= 2 else {
+                throw ValidationError("\(file): data.dataset: dataset '\(dataName)' holds \(record.lines) line; a run needs at least 2")
+            }
+            config.data = .stored(name: dataName, id: record.id, samples: record.lines)
+            plan = plan?.with(data: config.data)
+        }
         if case .run(let source, let which) = config.initialization {
             let checkpoints = CheckpointStore(connection: connection)
             let record = try checkpoints.find(run: source, which == .best ? .best : .latest)

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Store
+
+/// Datasets stored in PostgreSQL: one transaction per import, read back by label and by line.
+@Suite struct DatasetStoreTests {
+    struct Broken: Error {}
+
+    @Test func addedLinesComeBackByLabelAndByLineAndRemoveCascades() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let store = DatasetStore(connection: connection)
+        let images: [[UInt8]] = [[0x89, 1, 2], [0xFF, 0xD8, 0xFF, 3], [0x89, 9]]
+        let record = try store.add(name: "lines.v1", source: "/data/lines", format: "tsv") { line in
+            for (i, image) in images.enumerated() { try line(image, ["12", "", "中文"][i]) }
+        }
+        #expect(record.lines == 3 && record.bytes == 9)
+        #expect(try store.list().map(\.name) == ["lines.v1"] && store.find("lines.v1").lines == 3)
+        #expect(try store.labels(dataset: record.id) == ["12", "", "中文"])
+        #expect(try store.images(dataset: record.id, lines: [3, 1]) == [1: images[0], 3: images[2]])
+        #expect(try store.images(dataset: record.id, lines: [7]).isEmpty)
+        #expect(throws: DatasetStore.Failure.exists("lines.v1")) {
+            try store.add(name: "lines.v1", source: "x", format: "tsv") { try $0([0x89], "1") }
+        }
+        try store.remove("lines.v1")
+        #expect(throws: DatasetStore.Failure.noSuchDataset("lines.v1")) { try store.find("lines.v1") }
+        let rows = try connection.execute("SELECT count(*) FROM dataset_lines")
+        #expect(try rows.int(0, 0) == 0, "the lines went with it")
+    }
+
+    @Test func aFailedImportLeavesNothingAndBadNamesAreRefused() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let store = DatasetStore(connection: connection)
+        #expect(throws: Broken.self) {
+            try store.add(name: "half", source: "x", format: "lmdb") { line in
+                try line([0x89], "1")
+                throw Broken()
+            }
+        }
+        let rows = try connection.execute("SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_lines)")
+        #expect(try rows.int(0, 0) == 0 && rows.int(0, 1) == 0)
+        #expect(throws: DatasetStore.Failure.empty("none")) { try store.add(name: "none", source: "x", format: "tsv") { _ in } }
+        for bad in ["", "../etc", "a b", "-lead", String(repeating: "x", count: 101), "x/y"] {
+            #expect(throws: DatasetStore.Failure.badName(bad)) { try store.add(name: bad, source: "x", format: "tsv") { _ in } }
+        }
+    }
+
+    @Test func aRunNamesAStoredDatasetOrAFolder() throws {
+        let yaml = "model: tiny\ncharset: digits\nimage: {height: 32, width: 64}\ndata: {dataset: receipts-2025}\n"
+        let config = try RunConfigParser().parse(yaml: yaml, file: "r.yaml", baseDirectory: "/tmp")
+        #expect(config.data == .stored(name: "receipts-2025", id: 0, samples: 0) && config.data.isDataset)
+        let json = try config.jsonString()
+        #expect(json.contains(#""stored":{"#) && json.contains(#""name":"receipts-2025""#), "\(json)")
+        // A path is a folder, checked as before.
+        #expect(throws: RunConfigError.self) {
+            try RunConfigParser().parse(yaml: yaml.replacingOccurrences(of: "receipts-2025", with: "/nonexistent/lines"),
+                                        file: "r.yaml", baseDirectory: "/tmp")
+        }
+    }
+}
