@@ -24,7 +24,7 @@ public struct ShardPlan: Equatable, Sendable {
     public init(config: RunConfig) {
         let perEpoch = config.shardsPerEpoch
         let samples = config.samplesPerEpoch
-        let dataset = config.data.isDataset
+        let dataset = config.data.isSliced
         var shards: [Shard] = []
         shards.reserveCapacity(perEpoch * config.epochs)
         for epoch in 0..<config.epochs {

@@ -62,7 +62,7 @@ public struct DatasetSamples: Sendable {
     public init(recipe: RunRecipe, machine: String, databaseURL: String? = nil) throws {
         let dataset: LabelledDataset
         let submitted: Int
-        switch recipe.config.data {
+        switch recipe.config.data.labelledLines ?? recipe.config.data {
         case .dataset(let path, let samples):
             submitted = samples
             do {
@@ -81,8 +81,8 @@ public struct DatasetSamples: Sendable {
             } catch {
                 throw DatasetAccessError.unreadable(run: recipe.run, path: "dataset \(name)", machine: machine, reason: "\(error)")
             }
-        case .synthetic:
-            preconditionFailure("DatasetSamples for run \(recipe.run), which is not a dataset run")
+        case .synthetic, .mix:
+            preconditionFailure("DatasetSamples for run \(recipe.run), which reads no labelled lines")
         }
         guard dataset.count == submitted else {
             throw DatasetAccessError.changed(run: recipe.run, path: dataset.directory, now: dataset.count, submitted: submitted)

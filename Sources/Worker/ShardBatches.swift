@@ -1,5 +1,6 @@
-// Where a shard's minibatches come from: rendered by the run's generator (synthetic runs) or read
-// from the run's dataset folder (dataset runs), in the shard's order, a batch at a time.
+// Where a shard's minibatches come from: rendered by the run's generator (synthetic runs), read
+// from the run's dataset (dataset runs: a folder or PostgreSQL) in the shard's order, or both in
+// every minibatch (mixed runs), a batch at a time.
 //
 // Shapes: images [n, H, W] (or [n, W, H] vertical), floats per image = recipe.floatsPerImage.
 import Store
@@ -21,6 +22,9 @@ final class ShardBatches {
         case synthetic(SyntheticSource, seed: UInt64)
         /// The shard's line indices (positions sliceStart… of its epoch's order).
         case dataset(DatasetSamples, lines: [Int])
+        /// A fraction `weight` of every minibatch from the dataset's training lines (drawn by the
+        /// shard's seed), the rest rendered from the shard's seed.
+        case mix(DatasetSamples, SyntheticSource, seed: UInt64, weight: Double)
     }
 
     private let source: Source
@@ -32,7 +36,9 @@ final class ShardBatches {
     init(shard: ClaimedShard, recipe: RunRecipe, synthetic: SyntheticSource, dataset: DatasetSamples?) throws {
         perImage = recipe.floatsPerImage
         sampleCount = shard.sampleCount
-        if let dataset {
+        if let dataset, case .mix(_, let weight, _) = recipe.config.data {
+            source = .mix(dataset, synthetic, seed: UInt64(bitPattern: shard.seed), weight: weight)
+        } else if let dataset {
             let lines = dataset.split.slice(epoch: shard.epoch, start: shard.sliceStart ?? 0, count: shard.sampleCount)
             if lines.count != shard.sampleCount, case .dataset(let path, let submitted) = recipe.config.data {
                 throw DatasetAccessError.changed(run: shard.run, path: path, now: dataset.dataset.count, submitted: submitted)
@@ -57,6 +63,33 @@ final class ShardBatches {
             let loaded = images.withUnsafeMutableBufferPointer { data.load(lines[start..<(start + count)], into: $0.baseAddress!) }
             let kept = loaded.labels.count * perImage
             return Batch(images: kept == images.count ? images : Array(images[..<kept]), labels: loaded.labels, skipped: loaded.skipped)
+        case let .mix(data, generator, seed, weight):
+            let (lines, rendered) = Self.mixed(start: start, count: count, weight: weight, seed: seed, training: data.split.training)
+            let (labels, skipped) = images.withUnsafeMutableBufferPointer { buffer -> ([[Int]], [SkippedLine]) in
+                let loaded = data.load(lines, into: buffer.baseAddress!)
+                let drawn = RunRecipe.render(generator, seed: seed, indices: rendered,
+                                             into: buffer.baseAddress! + loaded.labels.count * perImage)
+                return (loaded.labels + drawn, loaded.skipped)
+            }
+            let kept = labels.count * perImage
+            return Batch(images: kept == images.count ? images : Array(images[..<kept]), labels: labels, skipped: skipped)
         }
+    }
+
+    /// A mixed batch of samples `start ..< start + count` of a shard: the dataset's share is
+    /// ⌊k·weight + ½⌋ of the first k samples, so every batch holds its share to within one sample
+    /// and the shard as a whole exactly; those lines are drawn from `training` by the shard's
+    /// seed (with replacement across shards), the rest are rendered samples at their positions.
+    static func mixed(start: Int, count: Int, weight: Double, seed: UInt64, training: [Int])
+        -> (lines: [Int], rendered: Range<UInt64>) {
+        let share = { (k: Int) in Int((Double(k) * weight + 0.5).rounded(.down)) }
+        let from = share(start), to = share(start + count)
+        let lines = training.isEmpty ? [] : (from..<to).map { i -> Int in
+            var generator = SplitMix64(seed: seed ^ (UInt64(i) &* 0xD6E8_FEB8_6659_FD93))
+            return training[Int(generator.next() % UInt64(training.count))]
+        }
+        // Rendered samples take the positions the dataset does not: stream indices start − from ….
+        let renderedStart = UInt64(start - from)
+        return (lines, renderedStart..<(renderedStart + UInt64(count - (to - from))))
     }
 }

@@ -54,6 +54,27 @@ extension EndToEnd {
             let losses = try cluster.query("SELECT value FROM metrics WHERE run_id = $1 AND name = 'val_loss' ORDER BY step", [run])
             let first = try losses.double(0, 0) ?? 0, last = try losses.double(losses.count - 1, 0) ?? .infinity
             #expect(losses.count >= 3 && last < 0.6 * first, "validation loss \(first) → \(last)\n\(cluster.logs)")
+            // A mixed run: half of every minibatch from the stored lines, half rendered; it validates
+            // on the dataset's held-out lines.
+            let mixed = try cluster.submit(yaml: """
+                name: e2e-mixed
+                model: tiny
+                charset: digits
+                image: {height: 32, width: 64}
+                data: {mix: [{dataset: digits-3k, weight: 1}, {synthetic: {}, weight: 1}], samples_per_epoch: 1200}
+                shard_size: 400
+                batch_size: 16
+                optimizer: {type: adam, lr: 0.002}
+                validation: {size: 300, every: 30}
+                seed: 5
+                """)
+            let mixedDone = try await waitUntil(timeout: 120, interval: 1) { try cluster.runState(mixed) == "completed" }
+            #expect(mixedDone, "\(cluster.logs)")
+            let mixedSamples = try cluster.query(
+                "SELECT sum(value) FROM metrics WHERE run_id = $1 AND name = 'worker_samples'", [mixed]).double(0, 0) ?? 0
+            #expect(mixedSamples == 1200)
+            let validated = try cluster.query("SELECT count(*) FROM metrics WHERE run_id = $1 AND name = 'val_accuracy'", [mixed]).int(0, 0)
+            #expect((validated ?? 0) >= 1)
             let listed = try cluster.crnnctl(["datasets", "list"])
             #expect(listed.text.contains("digits-3k") && listed.text.contains("3000"), "\(listed.text)")
             cluster.stopAll()

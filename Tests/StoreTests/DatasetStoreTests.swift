@@ -57,4 +57,27 @@ import TestSupport
                                         file: "r.yaml", baseDirectory: "/tmp")
         }
     }
+
+    @Test func aMixTakesOneDatasetAndOneSyntheticPart() throws {
+        let base = "model: tiny\ncharset: digits\nimage: {height: 32, width: 64}\nshard_size: 100\nbatch_size: 10\n"
+        func parse(_ data: String) throws -> RunConfig {
+            try RunConfigParser().parse(yaml: base + "data: " + data, file: "m.yaml", baseDirectory: "/tmp")
+        }
+        let config = try parse("{mix: [{dataset: receipts, weight: 3}, {synthetic: {}, weight: 7}], samples_per_epoch: 1000}")
+        #expect(config.data == .mix(dataset: .stored(name: "receipts", id: 0, samples: 0), weight: 0.3, samplesPerEpoch: 1000))
+        #expect(config.samplesPerEpoch == 1000 && config.totalShards == 10 && config.data.isDataset && !config.data.isSliced)
+        #expect(try RunConfig(json: config.jsonString()) == config, "stored with the run as JSON and read back")
+        let refusals: [(String, String)] = [
+            ("{mix: [{dataset: a, weight: 1}, {dataset: b, weight: 1}]}", "samples_per_epoch"),
+            ("{mix: [{dataset: a, weight: 1}, {dataset: b, weight: 1}], samples_per_epoch: 10}", "one dataset part"),
+            ("{mix: [{dataset: a, weight: 1}], samples_per_epoch: 10}", "one dataset part and one synthetic part"),
+            ("{mix: [{dataset: a, weight: 0}, {synthetic: {}, weight: 1}], samples_per_epoch: 10}", "must be in"),
+            ("{mix: [{dataset: a}, {synthetic: {}, weight: 1}], samples_per_epoch: 10}", "weight"),
+            ("{mix: [{dataset: a, weight: 1, font: x}, {synthetic: {}, weight: 1}], samples_per_epoch: 10}", "unknown key"),
+        ]
+        for (data, words) in refusals {
+            #expect(throws: RunConfigError.self, "\(data)") { try parse(data) }
+            do { _ = try parse(data) } catch { #expect("\(error)".contains(words), "\(data) → \(error)") }
+        }
+    }
 }

@@ -37,11 +37,32 @@ public enum DataSource: Equatable, Sendable {
     /// A dataset stored in PostgreSQL (`crnnctl datasets add`): `id` and `samples` are resolved
     /// at submit (0 until then). Every machine reads it from the database.
     case stored(name: String, id: Int64, samples: Int)
+    /// Real lines and rendered ones in every minibatch: a fraction `weight` from `dataset` (a
+    /// `.dataset` or `.stored`), the rest rendered; an epoch is `samplesPerEpoch` samples.
+    indirect case mix(dataset: DataSource, weight: Double, samplesPerEpoch: Int)
 
-    /// Whether the samples are labelled lines (a folder or a stored dataset), not rendered ones.
+    /// Whether the run reads labelled lines (a folder, a stored dataset, or a mix with one):
+    /// its held-out lines validate it.
     public var isDataset: Bool {
         if case .synthetic = self { return false }
         return true
+    }
+
+    /// Whether shards are slices of the dataset's epoch order (not for rendered or mixed samples).
+    public var isSliced: Bool {
+        switch self {
+        case .dataset, .stored: return true
+        case .synthetic, .mix: return false
+        }
+    }
+
+    /// The labelled lines the run reads: the source itself, or a mix's dataset part.
+    public var labelledLines: DataSource? {
+        switch self {
+        case .dataset, .stored: return self
+        case .mix(let dataset, _, _): return dataset
+        case .synthetic: return nil
+        }
     }
 
     /// Samples the source holds: per epoch for synthetic data, every labelled line of a dataset
@@ -50,23 +71,30 @@ public enum DataSource: Equatable, Sendable {
         switch self {
         case .synthetic(let count): return count
         case .dataset(_, let samples), .stored(_, _, let samples): return samples
+        case .mix(let dataset, _, _): return dataset.sampleCount
         }
     }
 }
 
 extension DataSource: Codable {
-    private enum Keys: String, CodingKey { case synthetic, dataset, stored }
+    private enum Keys: String, CodingKey { case synthetic, dataset, stored, mix }
+    private enum MixKeys: String, CodingKey { case dataset, weight, samplesPerEpoch }
     private enum StoredKeys: String, CodingKey { case name, id, samples }
     private enum SyntheticKeys: String, CodingKey { case samplesPerEpoch }
     private enum DatasetKeys: String, CodingKey { case path, samples }
 
     // {"synthetic": {"samples_per_epoch": N}}, {"dataset": {"path": P, "samples": N}} or
-    // {"stored": {"name": NAME, "id": ID, "samples": N}}.
+    // {"stored": {"name": NAME, "id": ID, "samples": N}} or
+    // {"mix": {"dataset": {…}, "weight": W, "samples_per_epoch": N}}.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         if container.contains(.synthetic) {
             let inner = try container.nestedContainer(keyedBy: SyntheticKeys.self, forKey: .synthetic)
             self = .synthetic(samplesPerEpoch: try inner.decode(Int.self, forKey: .samplesPerEpoch))
+        } else if container.contains(.mix) {
+            let inner = try container.nestedContainer(keyedBy: MixKeys.self, forKey: .mix)
+            self = .mix(dataset: try inner.decode(DataSource.self, forKey: .dataset), weight: try inner.decode(Double.self, forKey: .weight),
+                        samplesPerEpoch: try inner.decode(Int.self, forKey: .samplesPerEpoch))
         } else if container.contains(.stored) {
             let inner = try container.nestedContainer(keyedBy: StoredKeys.self, forKey: .stored)
             self = .stored(name: try inner.decode(String.self, forKey: .name), id: try inner.decode(Int64.self, forKey: .id),
@@ -88,6 +116,11 @@ extension DataSource: Codable {
             var inner = container.nestedContainer(keyedBy: DatasetKeys.self, forKey: .dataset)
             try inner.encode(path, forKey: .path)
             try inner.encode(samples, forKey: .samples)
+        case .mix(let dataset, let weight, let samples):
+            var inner = container.nestedContainer(keyedBy: MixKeys.self, forKey: .mix)
+            try inner.encode(dataset, forKey: .dataset)
+            try inner.encode(weight, forKey: .weight)
+            try inner.encode(samples, forKey: .samplesPerEpoch)
         case .stored(let name, let id, let samples):
             var inner = container.nestedContainer(keyedBy: StoredKeys.self, forKey: .stored)
             try inner.encode(name, forKey: .name)

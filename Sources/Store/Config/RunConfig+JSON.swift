@@ -22,7 +22,10 @@ extension RunConfig {
     }
 
     /// Samples one epoch trains on: the synthetic count, or a dataset's lines minus the held-out ones.
-    public var samplesPerEpoch: Int { data.sampleCount - heldOutSamples }
+    public var samplesPerEpoch: Int {
+        if case .mix(_, _, let samples) = data { return samples }
+        return data.sampleCount - heldOutSamples
+    }
 
     /// Lines of a dataset kept out of training for validation: `validation.size`, but at most a
     /// tenth of the set (at least one line), so a small set still trains on 90 % of itself.

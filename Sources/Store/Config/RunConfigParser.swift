@@ -95,7 +95,9 @@ public struct RunConfigParser {
         if batchSize > shardSize {
             throw top.owner.error(.invalidValue, "batch_size (\(batchSize)) must not exceed shard_size (\(shardSize))")
         }
-        let shards = (data.sampleCount + shardSize - 1) / shardSize * epochs
+        var perEpoch = data.sampleCount
+        if case .mix(_, _, let samples) = data { perEpoch = samples }
+        let shards = (perEpoch + shardSize - 1) / shardSize * epochs
         if shards > ShardPlan.maxShards {
             throw shardSizeNode.map { $0.error(.invalidValue, "makes \(shards) shards (more than \(ShardPlan.maxShards)): raise shard_size") }
                 ?? top.owner.error(.invalidValue, "the run makes \(shards) shards (more than \(ShardPlan.maxShards)): set a larger shard_size")
@@ -167,6 +169,7 @@ public struct RunConfigParser {
 
     private func dataSource(_ node: ConfigNode, baseDirectory: String) throws -> DataSource {
         var section = try ConfigMapping(node)
+        if section.has("mix") { return try mixSource(&section, baseDirectory: baseDirectory) }
         let synthetic = section.optional("synthetic")
         let dataset = section.optional("dataset")
         try section.finish()
@@ -178,19 +181,56 @@ public struct RunConfigParser {
             try inner.finish()
             return .synthetic(samplesPerEpoch: count)
         case (nil, let dataset?):
-            // A name (no folder of that name beside the config) is a dataset stored in PostgreSQL,
-            // resolved at submit; anything else is a folder.
-            let value = try dataset.string()
-            let folder = CharsetFile.absolute(value, base: baseDirectory)
-            if DatasetStore.isName(value) && !FileManager.default.fileExists(atPath: folder) {
-                return .stored(name: value, id: 0, samples: 0)
-            }
-            return try DatasetFolder.resolve(dataset, baseDirectory: baseDirectory)
+            return try datasetPart(dataset, baseDirectory: baseDirectory)
         case (.some, .some):
             throw node.error(.invalidValue, "give either synthetic or dataset, not both")
         case (nil, nil):
             throw node.error(.missingKey, "needs synthetic: {samples_per_epoch: N} or dataset: FOLDER")
         }
+    }
+
+    /// `dataset: VALUE`: a name (no folder of that name beside the config) is a dataset stored in
+    /// PostgreSQL, resolved at submit; anything else is a folder.
+    private func datasetPart(_ node: ConfigNode, baseDirectory: String) throws -> DataSource {
+        let value = try node.string()
+        let folder = CharsetFile.absolute(value, base: baseDirectory)
+        if DatasetStore.isName(value) && !FileManager.default.fileExists(atPath: folder) {
+            return .stored(name: value, id: 0, samples: 0)
+        }
+        return try DatasetFolder.resolve(node, baseDirectory: baseDirectory)
+    }
+
+    /// `data: {mix: [{dataset: NAME|FOLDER, weight: W}, {synthetic: {}, weight: V}], samples_per_epoch: N}`:
+    /// every minibatch takes W / (W + V) of its samples from the dataset, the rest rendered.
+    private func mixSource(_ section: inout ConfigMapping, baseDirectory: String) throws -> DataSource {
+        let mixNode = section.optional("mix")!
+        let samplesNode = try section.required("samples_per_epoch", hint: "samples one epoch of the mix trains on")
+        try section.finish()
+        let parts = try mixNode.list()
+        var dataset: (source: DataSource, weight: Double)?
+        var synthetic: Double?
+        for part in parts {
+            var mapping = try ConfigMapping(part)
+            let weight = try mapping.required("weight", hint: "the part's share of every minibatch, > 0").double(in: 0...1_000_000, lowerOpen: true)
+            if let node = mapping.optional("dataset") {
+                try mapping.finish()
+                guard dataset == nil else { throw node.error(.invalidValue, "a mix takes one dataset part") }
+                dataset = (try datasetPart(node, baseDirectory: baseDirectory), weight)
+            } else if let node = mapping.optional("synthetic") {
+                try mapping.finish()
+                guard synthetic == nil else { throw node.error(.invalidValue, "a mix takes one synthetic part") }
+                var inner = try ConfigMapping(node)
+                try inner.finish()
+                synthetic = weight
+            } else {
+                throw part.error(.missingKey, "each part is {dataset: NAME or FOLDER, weight: W} or {synthetic: {}, weight: W}")
+            }
+        }
+        guard let dataset, let synthetic else {
+            throw mixNode.error(.invalidValue, "a mix is one dataset part and one synthetic part")
+        }
+        let samples = try samplesNode.int(in: 1...Self.maxSamplesPerEpoch)
+        return .mix(dataset: dataset.source, weight: dataset.weight / (dataset.weight + synthetic), samplesPerEpoch: samples)
     }
 
     private func gradientSection(_ node: ConfigNode) throws -> RunConfig.Gradients {

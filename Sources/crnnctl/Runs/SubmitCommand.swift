@@ -58,7 +58,7 @@ struct SubmitCommand: ParsableCommand {
             alphabet = try Charset.preset(preset.rawValue).characters
         }
         // A dataset is checked before anything is queued: a run that would fail is refused.
-        if case .dataset(let path, _) = config.data {
+        if case .dataset(let path, _) = config.data.labelledLines {
             let report = DatasetCheck.run(folder: path, alphabet: try runAlphabet(config),
                                           image: (config.image.width, config.image.height), direction: config.direction)
             if let fatal = report.fatal {
@@ -69,7 +69,7 @@ struct SubmitCommand: ParsableCommand {
         }
         let connection = try database.connect(applicationName: "crnnctl")
         // A stored dataset: its id and line count, now (the shards slice its lines).
-        if case .stored(let dataName, _, _) = config.data {
+        if case .stored(let dataName, _, _) = config.data.labelledLines {
             let record: DatasetStore.Record
             do {
                 record = try DatasetStore(connection: connection).find(dataName)
@@ -79,7 +79,12 @@ struct SubmitCommand: ParsableCommand {
             guard record.lines >= 2 else {
                 throw ValidationError("\(file): data.dataset: dataset '\(dataName)' holds \(record.lines) line; a run needs at least 2")
             }
-            config.data = .stored(name: dataName, id: record.id, samples: record.lines)
+            let stored = DataSource.stored(name: dataName, id: record.id, samples: record.lines)
+            if case .mix(_, let weight, let samples) = config.data {
+                config.data = .mix(dataset: stored, weight: weight, samplesPerEpoch: samples)
+            } else {
+                config.data = stored
+            }
             plan = plan?.with(data: config.data)
         }
         if case .run(let source, let which) = config.initialization {
