@@ -219,7 +219,7 @@ public struct RunConfigParser {
             } else if let node = mapping.optional("synthetic") {
                 try mapping.finish()
                 guard synthetic == nil else { throw node.error(.invalidValue, "a mix takes one synthetic part") }
-                var inner = try ConfigMapping(node)
+                let inner = try ConfigMapping(node)
                 try inner.finish()
                 synthetic = weight
             } else {
