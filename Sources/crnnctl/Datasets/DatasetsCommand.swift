@@ -18,13 +18,25 @@ struct DatasetsCommand: ParsableCommand {
         subcommands: [DatasetsAdd.self, DatasetsList.self, DatasetsRemove.self, DatasetsImport.self, DatasetsCheck.self])
 }
 
-/// The format to read `source` in: given, or detected.
-func datasetFormat(_ given: DatasetFormat?, _ source: String) throws -> DatasetFormat {
-    guard let format = given ?? DatasetFormat.detect(source) else {
-        throw ValidationError("\(source): not a dataset this command knows (a folder with labels.tsv, labels.csv or "
-                              + "data.mdb, or a PaddleOCR list file); give --format")
+/// The dataset to read: where, in which format, and (PaddleOCR lists) under which folder.
+struct DatasetSourceOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The dataset: a folder (tsv, easyocr, lmdb) or a list file (paddle).", valueName: "source"))
+    var source: String
+
+    @Option(help: "tsv, paddle, easyocr or lmdb (default: detected from the source).")
+    var format: DatasetFormat?
+
+    @Option(help: ArgumentHelp("paddle: the folder the list's image paths are under.", valueName: "folder"))
+    var root: String?
+
+    /// The format to read `source` in: given, or detected.
+    func resolvedFormat() throws -> DatasetFormat {
+        guard let format = format ?? DatasetFormat.detect(source) else {
+            throw ValidationError("\(source): not a dataset this command knows (a folder with labels.tsv, labels.csv or "
+                                  + "data.mdb, or a PaddleOCR list file); give --format")
+        }
+        return format
     }
-    return format
 }
 
 struct DatasetsAdd: ParsableCommand {
@@ -43,22 +55,17 @@ struct DatasetsAdd: ParsableCommand {
     @Argument(help: ArgumentHelp("The dataset's name (letters, digits, '_', '.', '-').", valueName: "name"))
     var name: String
 
-    @Argument(help: ArgumentHelp("The dataset: a folder (tsv, easyocr, lmdb) or a list file (paddle).", valueName: "source"))
-    var source: String
+    @OptionGroup var from: DatasetSourceOptions
 
-    @Option(help: "tsv, paddle, easyocr or lmdb (default: detected from the source).")
-    var format: DatasetFormat?
-
-    @Option(help: ArgumentHelp("paddle: the folder the list's image paths are under.", valueName: "folder"))
-    var root: String?
 
     func run() throws {
-        let format = try datasetFormat(format, source)
+        let format = try from.resolvedFormat()
         let store = DatasetStore(connection: try database.connect(applicationName: "crnnctl"))
         let started = Date()
         do {
-            let record = try store.add(name: name, source: URL(fileURLWithPath: source).standardizedFileURL.path, format: format.rawValue) { line in
-                try format.read(source, root: root) { try line($0.bytes, $0.label) }
+            let record = try store.add(name: name, source: URL(fileURLWithPath: from.source).standardizedFileURL.path,
+                                       format: format.rawValue) { line in
+                try format.read(from.source, root: from.root) { try line($0.bytes, $0.label) }
             }
             print("dataset \(record.name) added: \(record.lines) lines, \(record.bytes) bytes of images, "
                   + String(format: "%.1f s", Date().timeIntervalSince(started)))
@@ -124,23 +131,17 @@ struct DatasetsImport: ParsableCommand {
             Example: crnnctl datasets import train_lmdb/ -o lines/ && crnnctl datasets check lines/ --config run.yaml
             """)
 
-    @Argument(help: ArgumentHelp("The dataset: a folder (tsv, easyocr, lmdb) or a list file (paddle).", valueName: "source"))
-    var source: String
+    @OptionGroup var from: DatasetSourceOptions
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The new folder to write.", valueName: "folder"))
     var output: String
 
-    @Option(help: "tsv, paddle, easyocr or lmdb (default: detected from the source).")
-    var format: DatasetFormat?
-
-    @Option(help: ArgumentHelp("paddle: the folder the list's image paths are under.", valueName: "folder"))
-    var root: String?
 
     func run() throws {
-        let format = try datasetFormat(format, source)
+        let format = try from.resolvedFormat()
         do {
-            let summary = try FolderWriter.importDataset(source, format: format, root: root, into: output)
-            print("imported \(summary.lines) lines (\(summary.bytes) bytes of images) from \(source) (\(format.rawValue)) into \(output)")
+            let summary = try FolderWriter.importDataset(from.source, format: format, root: from.root, into: output)
+            print("imported \(summary.lines) lines (\(summary.bytes) bytes of images) from \(from.source) (\(format.rawValue)) into \(output)")
         } catch let error as ImportError {
             printError("error: \(error)")
             throw ExitCode(1)
