@@ -4,6 +4,7 @@
 // whether the lines look like the run's direction.
 import Engine
 import Foundation
+import Store
 import TextImages
 
 /// What a dataset check found.
@@ -51,68 +52,111 @@ public enum DatasetCheck {
                            direction: TextImages.TextDirection) -> DatasetReport {
         var report = DatasetReport(source: directory)
         let charset: Charset
+        let dataset: LabelledDataset
         do {
             // Without a run's alphabet, every character the labels use.
             charset = try alphabet.map { try Charset(name: "run", characters: $0) } ?? labelAlphabet(directory)
-        } catch {
-            report.errors.append(.init(problem: "the charset cannot be built", lines: 0, examples: ["\(error)"]))
-            return report
-        }
-        let dataset: LabelledDataset
-        do {
             dataset = try LabelledDataset(directory: directory, charset: charset)
         } catch {
             report.errors.append(.init(problem: "labels.tsv cannot be read", lines: 0, examples: ["\(error)"]))
             return report
         }
+        check(dataset, charset: charset, checkCharset: alphabet != nil, image: image, direction: direction, into: &report,
+              at: { "labels.tsv:\($0)" }) { entries in
+            // A file that cannot be read decodes as nothing: reported for its line alone.
+            entries.map { (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: $0.path)))) ?? [] }
+        }
+        return report
+    }
+
+    /// Checks dataset `name` stored in PostgreSQL, its images read a thousand lines per query.
+    public static func run(stored name: String, store: DatasetStore, alphabet: [String]?, image: (width: Int, height: Int)?,
+                           direction: TextImages.TextDirection) -> DatasetReport {
+        var report = DatasetReport(source: "dataset \(name)")
+        let charset: Charset
+        let dataset: LabelledDataset
+        let id: Int64
+        do {
+            id = try store.find(name).id
+            let labels = try store.labels(dataset: id)
+            charset = try alphabet.map { try Charset(name: "run", characters: $0) } ?? labelAlphabet(labels)
+            dataset = LabelledDataset(name: "dataset \(name)", labels: labels, charset: charset)
+        } catch {
+            report.errors.append(.init(problem: "the dataset cannot be read", lines: 0, examples: ["\(error)"]))
+            return report
+        }
+        check(dataset, charset: charset, checkCharset: alphabet != nil, image: image, direction: direction, into: &report,
+              at: { "line \($0)" }) { entries in
+            let images = try store.images(dataset: id, lines: entries.map(\.line))
+            return try entries.map { entry in
+                guard let bytes = images[entry.line] else { throw DatasetStore.Failure.noSuchDataset(name) }
+                return bytes
+            }
+        }
+        return report
+    }
+
+    /// Every line of `dataset`, its images read `bytes` a chunk of entries at a time.
+    private static func check(_ dataset: LabelledDataset, charset: Charset, checkCharset: Bool, image: (width: Int, height: Int)?,
+                              direction: TextImages.TextDirection, into report: inout DatasetReport, at: (Int) -> String,
+                              bytes: ([LabelledDataset.Entry]) throws -> [[UInt8]]) {
         report.lines = dataset.count
         // Time steps of the CTC sequence: along the text axis.
         let steps = image.map { ModelConfig.timeSteps(width: direction == .horizontal ? $0.width : $0.height) }
         var seen: [Int: Int] = [:]     // image bytes' hash → first line
         var tall = 0, wide = 0
-        for entry in dataset.entries {
-            let at = "labels.tsv:\(entry.line)"
+        func checkLine(_ entry: LabelledDataset.Entry, _ data: [UInt8]) {
+            let here = at(entry.line)
             var problems: [(String, String)] = []
-            if entry.text.isEmpty { problems.append(("empty label", "\(at): the label is empty")) }
-            if alphabet != nil && entry.unknownCount > 0 {
+            if entry.text.isEmpty { problems.append(("empty label", "\(here): the label is empty")) }
+            if checkCharset && entry.unknownCount > 0 {
                 let missing = String(charset.encode(entry.text).unknown)
                 for character in missing { report.unknownCharacters[String(character), default: 0] += 1 }
-                problems.append(("characters outside the charset", "\(at): '\(String(missing.prefix(10)))' not in the charset"))
+                problems.append(("characters outside the charset", "\(here): '\(String(missing.prefix(10)))' not in the charset"))
             }
             if let steps {
                 let needed = entry.classes.count + zip(entry.classes, entry.classes.dropFirst()).filter { $0 == $1 }.count
                 if needed > steps {
                     problems.append(("label too long for the CTC sequence",
-                                     "\(at): \(entry.classes.count) characters need \(needed) time steps, the image gives \(steps)"))
+                                     "\(here): \(entry.classes.count) characters need \(needed) time steps, the image gives \(steps)"))
                 }
             }
             do {
-                let bytes = try Data(contentsOf: URL(fileURLWithPath: entry.path))
-                let decoded = try ImageFile.decode([UInt8](bytes), name: entry.path)
+                let decoded = try ImageFile.decode(data, name: entry.path.isEmpty ? here : entry.path)
                 if decoded.width == 0 || decoded.height == 0 || decoded.pixels.allSatisfy({ $0 == decoded.pixels.first }) {
-                    problems.append(("blank image", "\(at): \(decoded.width)×\(decoded.height), every pixel the same"))
+                    problems.append(("blank image", "\(here): \(decoded.width)×\(decoded.height), every pixel the same"))
                 }
                 var hasher = Hasher()
-                hasher.combine(bytes)
+                hasher.combine(data)
                 if let first = seen.updateValue(entry.line, forKey: hasher.finalize()) {
-                    add(&report.warnings, "duplicate image", "\(at): the same bytes as labels.tsv:\(first)")
+                    add(&report.warnings, "duplicate image", "\(here): the same bytes as \(at(first))")
                 }
                 report.heights[bucket(decoded.height, [24, 32, 48, 64, 96]), default: 0] += 1
                 let aspect = Double(decoded.width) / Double(max(decoded.height, 1))
                 report.aspects[bucket(aspect, [1, 2, 4, 8, 16]), default: 0] += 1
                 if decoded.height > decoded.width { tall += 1 } else if decoded.width > decoded.height { wide += 1 }
             } catch {
-                problems.append(("unreadable image", "\(at): \(error)"))
+                problems.append(("unreadable image", "\(here): \(error)"))
             }
             for (problem, example) in problems { add(&report.errors, problem, example) }
             if problems.isEmpty { report.usable += 1 }
+        }
+        for chunkStart in stride(from: 0, to: dataset.count, by: 1000) {
+            let chunk = Array(dataset.entries[chunkStart..<min(chunkStart + 1000, dataset.count)])
+            let chunkBytes: [[UInt8]]
+            do {
+                chunkBytes = try bytes(chunk)
+            } catch {
+                for entry in chunk { add(&report.errors, "unreadable image", "\(at(entry.line)): \(error)") }
+                continue
+            }
+            for (entry, data) in zip(chunk, chunkBytes) { checkLine(entry, data) }
         }
         let (against, count) = direction == .horizontal ? ("taller than wide", tall) : ("wider than tall", wide)
         if count * 2 > report.lines {
             report.directionMismatch = "\(count) of \(report.lines) images are \(against): they look like "
                 + "\(direction == .horizontal ? "vertical" : "horizontal") lines, and this is a \(direction.rawValue) run"
         }
-        return report
     }
 
     private static func add(_ findings: inout [DatasetReport.Finding], _ problem: String, _ example: String) {
@@ -133,11 +177,15 @@ public enum DatasetCheck {
     /// Every character the labels of `directory` use, as a charset.
     static func labelAlphabet(_ directory: String) throws -> Charset {
         let text = (try? String(contentsOfFile: directory + "/labels.tsv", encoding: .utf8)) ?? ""
-        var characters = Set<String>()
-        for line in text.split(separator: "\n") {
+        return try labelAlphabet(text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            if fields.count >= 2 { for c in fields[1] where c != "\r" { characters.insert(String(c)) } }
-        }
+            return fields.count >= 2 ? String(fields[1]).replacingOccurrences(of: "\r", with: "") : nil
+        })
+    }
+
+    /// Every character `labels` use, as a charset.
+    static func labelAlphabet(_ labels: [String]) throws -> Charset {
+        let characters = Set(labels.flatMap { $0.map(String.init) })
         return try Charset(name: "labels", characters: characters.isEmpty ? ["0"] : characters.sorted())
     }
 

@@ -105,4 +105,25 @@ import TestSupport
         let unknown = try BuiltProducts.run("crnnctl", ["datasets", "import", NSTemporaryDirectory(), "-o", folder + "-3"])
         #expect(unknown.status != 0 && unknown.text.contains("give --format"), "\(unknown.text)")
     }
+
+    @Test func aStoredDatasetIsCheckedTheSameAndSubmitRefusesItToo() throws {
+        let url = try TestDatabase.freshDatabaseURL()
+        let folder = try badDataset()
+        // The importer refuses bytes that are no image at all: leave that line out.
+        let labels = try String(contentsOfFile: folder + "/labels.tsv", encoding: .utf8)
+        try labels.split(separator: "\n").filter { !$0.hasPrefix("e.png") }.map { $0 + "\n" }.joined()
+            .write(toFile: folder + "/labels.tsv", atomically: true, encoding: .utf8)
+        #expect(try commands.crnnctl(["datasets", "add", "bad-lines", folder], db: url).status == 0)
+        let checked = try commands.crnnctl(["datasets", "check", "bad-lines", "--config", try config(folder)], db: url)
+        #expect(checked.status == 1 && checked.text.contains("dataset bad-lines: 7 lines, 3 usable"), "\(checked.text)")
+        #expect(checked.text.contains("line 4: 22 characters need 43 time steps") && checked.text.contains("line 6: the same bytes as line 1"))
+        let yaml = try config(folder).replacingOccurrences(of: ".yaml", with: "-stored.yaml")
+        try String(contentsOfFile: try config(folder), encoding: .utf8).replacingOccurrences(of: "dataset: \(folder)", with: "dataset: bad-lines")
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        let refused = try commands.crnnctl(["submit", yaml], db: url)
+        #expect(refused.status != 0 && refused.text.contains("data.dataset dataset bad-lines: a run on it would fail: 4 of 7 lines are unusable"),
+                "\(refused.text)")
+        let runs = try commands.crnnctl(["runs"], db: url)
+        #expect(runs.text.contains("no runs yet"), "nothing queued")
+    }
 }

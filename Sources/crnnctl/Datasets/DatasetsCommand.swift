@@ -152,7 +152,7 @@ struct DatasetsImport: ParsableCommand {
 struct DatasetsCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a dataset folder (labels.tsv and its images) for what would spoil a run on it.",
+        abstract: "Check a dataset (a folder, or one stored in PostgreSQL) for what would spoil a run on it.",
         discussion: """
             Decodes every image (unreadable or blank ones), checks every label (empty, characters \
             outside the run's charset with their counts, longer than the CTC sequence at the run's \
@@ -165,9 +165,12 @@ struct DatasetsCheck: ParsableCommand {
             Exit status: 0 no problem; 1 lines a run would skip, or a run would fail; 64 usage error.
 
             Example: crnnctl datasets check scans/ --config run.yaml
+                     crnnctl datasets check receipts --config run.yaml   (a stored dataset)
             """)
 
-    @Argument(help: ArgumentHelp("The dataset folder (with labels.tsv).", valueName: "folder"))
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("A dataset folder (with labels.tsv), or the name of a stored dataset.", valueName: "folder-or-name"))
     var folder: String
 
     @Option(help: ArgumentHelp("The run config the dataset is for: its charset, image size and direction.", valueName: "file"))
@@ -187,7 +190,13 @@ struct DatasetsCheck: ParsableCommand {
             direction = parsed.direction
         }
         let path = URL(fileURLWithPath: folder).standardizedFileURL.path
-        let report = DatasetCheck.run(folder: path, alphabet: alphabet, image: image, direction: direction)
+        let report: DatasetReport
+        if !FileManager.default.fileExists(atPath: path) && DatasetStore.isName(folder) {
+            let store = DatasetStore(connection: try database.connect(applicationName: "crnnctl"))
+            report = DatasetCheck.run(stored: folder, store: store, alphabet: alphabet, image: image, direction: direction)
+        } else {
+            report = DatasetCheck.run(folder: path, alphabet: alphabet, image: image, direction: direction)
+        }
         if json {
             try printJSON(report)
         } else {

@@ -59,13 +59,8 @@ struct SubmitCommand: ParsableCommand {
         }
         // A dataset is checked before anything is queued: a run that would fail is refused.
         if case .dataset(let path, _) = config.data.labelledLines {
-            let report = DatasetCheck.run(folder: path, alphabet: try runAlphabet(config),
-                                          image: (config.image.width, config.image.height), direction: config.direction)
-            if let fatal = report.fatal {
-                throw ValidationError("\(file): data.dataset \(path): a run on it would fail: \(fatal)\n"
-                                      + DatasetCheck.summary(report))
-            }
-            if !report.errors.isEmpty { printError("warning: " + DatasetCheck.summary(report)) }
+            try preflight(DatasetCheck.run(folder: path, alphabet: try runAlphabet(config),
+                                           image: (config.image.width, config.image.height), direction: config.direction))
         }
         let connection = try database.connect(applicationName: "crnnctl")
         // A stored dataset: its id and line count, now (the shards slice its lines).
@@ -86,6 +81,8 @@ struct SubmitCommand: ParsableCommand {
                 config.data = stored
             }
             plan = plan?.with(data: config.data)
+            try preflight(DatasetCheck.run(stored: dataName, store: DatasetStore(connection: connection), alphabet: try runAlphabet(config),
+                                           image: (config.image.width, config.image.height), direction: config.direction))
         }
         if case .run(let source, let which) = config.initialization {
             let checkpoints = CheckpointStore(connection: connection)
@@ -112,5 +109,14 @@ struct SubmitCommand: ParsableCommand {
             alphabet: alphabet, priority: priority, initialCheckpoint: initial?.bytes)
         print("run \(submitted.run) queued: \(submitted.shards) shards" + (initial == nil ? "" : ", starting from its init checkpoint")
               + (initial?.mapping.map { " (\($0))" } ?? ""))
+    }
+
+    /// `datasets check` before anything is queued: a run that would fail is refused, naming why;
+    /// one that would only skip lines goes ahead with the report as a warning.
+    func preflight(_ report: DatasetReport) throws {
+        if let fatal = report.fatal {
+            throw ValidationError("\(file): data.dataset \(report.source): a run on it would fail: \(fatal)\n" + DatasetCheck.summary(report))
+        }
+        if !report.errors.isEmpty { printError("warning: " + DatasetCheck.summary(report)) }
     }
 }
