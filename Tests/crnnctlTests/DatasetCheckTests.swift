@@ -114,6 +114,9 @@ import TestSupport
         try labels.split(separator: "\n").filter { !$0.hasPrefix("e.png") }.map { $0 + "\n" }.joined()
             .write(toFile: folder + "/labels.tsv", atomically: true, encoding: .utf8)
         #expect(try commands.crnnctl(["datasets", "add", "bad-lines", folder], db: url).status == 0)
+        let shown = try commands.crnnctl(["datasets", "show", "bad-lines"], db: url)
+        #expect(shown.status == 0 && shown.text.contains("dataset bad-lines: 7 lines") && shown.text.contains("label lengths: 0–22 characters"),
+                "\(shown.text)")
         let checked = try commands.crnnctl(["datasets", "check", "bad-lines", "--config", try config(folder)], db: url)
         #expect(checked.status == 1 && checked.text.contains("dataset bad-lines: 7 lines, 3 usable"), "\(checked.text)")
         #expect(checked.text.contains("line 4: 22 characters need 43 time steps") && checked.text.contains("line 6: the same bytes as line 1"))

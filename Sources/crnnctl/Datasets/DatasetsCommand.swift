@@ -15,7 +15,7 @@ struct DatasetsCommand: ParsableCommand {
             shard's lines from the database, so no machine needs a shared folder. A folder \
             (datasets import converts one) is trained on with data: {dataset: /path/to/folder}.
             """,
-        subcommands: [DatasetsAdd.self, DatasetsList.self, DatasetsRemove.self, DatasetsImport.self, DatasetsCheck.self])
+        subcommands: [DatasetsAdd.self, DatasetsList.self, DatasetsShow.self, DatasetsRemove.self, DatasetsImport.self, DatasetsCheck.self])
 }
 
 /// The dataset to read: where, in which format, and (PaddleOCR lists) under which folder.
@@ -92,6 +92,33 @@ struct DatasetsList: ParsableCommand {
         guard !datasets.isEmpty else { return print("no dataset stored yet: crnnctl datasets add NAME SOURCE") }
         print(textTable(["NAME", "LINES", "BYTES", "FORMAT", "SOURCE", "ADDED"],
                         datasets.map { [$0.name, String($0.lines), String($0.bytes), $0.format, $0.source, $0.createdAt] }))
+    }
+}
+
+struct DatasetsShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "A stored dataset: where it came from, its size, its labels' characters and lengths.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The dataset's name.", valueName: "name"))
+    var name: String
+
+    func run() throws {
+        let store = DatasetStore(connection: try database.connect(applicationName: "crnnctl"))
+        let record: DatasetStore.Record
+        do { record = try store.find(name) } catch let failure as DatasetStore.Failure { throw ValidationError("\(failure)") }
+        let labels = try store.labels(dataset: record.id)
+        var characters: [Character: Int] = [:]
+        for label in labels { for c in label { characters[c, default: 0] += 1 } }
+        let lengths = labels.map(\.count).sorted()
+        print("dataset \(record.name): \(record.lines) lines, \(record.bytes) bytes of images (\(record.format), from \(record.source), added \(record.createdAt))")
+        if let shortest = lengths.first, let longest = lengths.last {
+            print("label lengths: \(shortest)–\(longest) characters, median \(lengths[lengths.count / 2])")
+        }
+        let common = characters.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+        print("\(characters.count) distinct characters; most used: " + common.prefix(30).map { "'\($0.key)'×\($0.value)" }.joined(separator: " "))
+        print("first lines: " + labels.prefix(5).map { "\"\($0)\"" }.joined(separator: ", "))
     }
 }
 
