@@ -15,6 +15,11 @@ public struct WorkerRole {
         "GRANT SELECT, INSERT, UPDATE (last_heartbeat) ON workers TO %@",
         "GRANT USAGE ON SEQUENCE workers_id_seq TO %@",
         "GRANT INSERT ON metrics TO %@",
+        // The claim serves an experiment's released trials (migration 008).
+        "GRANT SELECT ON experiment_trial_runs TO %@",
+        // Runs on a dataset stored in PostgreSQL read its labels and images (migration 010).
+        "GRANT SELECT ON datasets TO %@",
+        "GRANT SELECT ON dataset_lines TO %@",
         // To check that the schema is the one this build knows.
         "GRANT SELECT ON schema_migrations TO %@",
     ]
@@ -59,7 +64,7 @@ public struct WorkerRole {
     public func revoke(from name: String) throws {
         guard Self.isPlainIdentifier(name) else { throw Failure.badName(name) }
         try connection.transaction {
-            for table in ["runs", "shards", "workers", "metrics", "schema_migrations"] {
+            for table in ["runs", "shards", "workers", "metrics", "experiment_trial_runs", "datasets", "dataset_lines", "schema_migrations"] {
                 try connection.execute("REVOKE ALL ON \(table) FROM \(name)")
             }
             try connection.execute("REVOKE ALL ON SEQUENCE workers_id_seq FROM \(name)")

@@ -21,11 +21,15 @@ import TestSupport
         #expect(try may("SELECT", on: "runs") && !(try may("UPDATE", on: "runs")))
         #expect(try may("INSERT", on: "metrics") && !(try may("DELETE", on: "metrics")))
         #expect(try !may("SELECT", on: "checkpoint_chunks"))
+        // The claim reads released trials; stored datasets are read, never written.
+        #expect(try may("SELECT", on: "experiment_trial_runs") && !(try may("UPDATE", on: "experiment_trial_runs")))
+        #expect(try may("SELECT", on: "dataset_lines") && !(try may("INSERT", on: "dataset_lines")) && !(try may("DELETE", on: "datasets")))
+        #expect(try !may("SELECT", on: "experiment_specs"))
         let password = try connection.execute("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = $1", [name])
         #expect(password.bool(0, 0) == true)
 
         try role.revoke(from: name)
-        #expect(try !may("SELECT", on: "runs") && !(try may("INSERT", on: "metrics")))
+        #expect(try !may("SELECT", on: "runs") && !(try may("INSERT", on: "metrics")) && !(try may("SELECT", on: "dataset_lines")))
         #expect(throws: WorkerRole.Failure.self) { try role.grant(to: "Robert'); DROP TABLE runs;--") }
     }
 }
