@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         systemLibrary("CBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
@@ -53,6 +54,12 @@ let package = Package(
         .target(name: "TextImages", dependencies: ["Vocabulary", "CFreeType", "CPNG", "CTurboJPEG"], swiftSettings: optimisedKernels),
         .target(name: "Inference", dependencies: ["Engine", "TextImages"]),
         .target(name: "DatasetImport", dependencies: ["TextImages", "CLMDB"]),
+        // `crnnctl export` and `import-torch`: ONNX (message code generated once from onnx.proto by
+        // tools/onnx/generate-swift) and PyTorch state dicts.
+        .target(
+            name: "ModelExchange",
+            dependencies: ["Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: optimisedKernels),
         .target(
             name: "Store",
             dependencies: [
@@ -127,7 +134,7 @@ let package = Package(
             name: "crnnctl",
             dependencies: [
                 "Store", "Engine", "TextImages", "Inference", "Wire", "Training", "Coordinator", "CommandLineSupport", "Benchmarks", "Plots", "WebUI",
-                "DatasetImport",
+                "DatasetImport", "ModelExchange",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -146,6 +153,11 @@ let package = Package(
             ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ModelExchangeTests",
+            dependencies: ["ModelExchange", "Engine", "Inference", "TextImages", "Vocabulary",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "TextImagesTests", dependencies: ["TextImages"], exclude: ["Fixtures"]),

@@ -22,20 +22,27 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+ORIGINAL_BN = (False, False, False, False, True, True, False)
+ALL_BN = (True,) * 7
+
+
 @dataclass(frozen=True)
 class Preset:
-    """Channel widths c1..c7, recurrent head kind ('gru' | 'lstm') and hidden size H."""
+    """Channel widths c1..c7, recurrent head kind ('gru' | 'lstm'), hidden size H and which convs
+    a batch norm follows (the original layout: conv5 and conv6)."""
 
     channels: tuple[int, int, int, int, int, int, int]
     head: str
     hidden: int
+    batch_norm: tuple[bool, ...] = ORIGINAL_BN
 
 
 PRESETS: dict[str, Preset] = {
     "seed": Preset((64, 128, 256, 256, 512, 512, 512), "gru", 256),
     "paper": Preset((64, 128, 256, 256, 512, 512, 512), "lstm", 256),
-    "small": Preset((32, 64, 96, 96, 128, 128, 128), "gru", 96),
-    "tiny": Preset((8, 16, 24, 24, 32, 32, 32), "gru", 32),
+    "small": Preset((32, 64, 96, 96, 128, 128, 128), "gru", 96, ALL_BN),
+    "mini": Preset((16, 32, 48, 48, 64, 64, 64), "gru", 48, ALL_BN),
+    "tiny": Preset((8, 16, 24, 24, 32, 32, 32), "gru", 32, ALL_BN),
 }
 
 
@@ -47,34 +54,35 @@ def sequence_length(width: int) -> int:
 
 
 class CRNN(nn.Module):
-    """Conv stack of 7 layers (BN after conv5 and conv6) + two bidirectional recurrent layers + fc.
+    """Conv stack of 7 layers (BN after those batch_norm names; the original: conv5, conv6) + two
+    bidirectional recurrent layers + fc.
 
     head 'gru'  (seed):  rnn1 = GRU(c7, H, bi); rnn2 = GRU(2H, H, bi, h0 = rnn1's h_n); fc(2H, K)
     head 'lstm' (paper): rnn1 = LSTM(c7, H, bi); emb = Linear(2H, H); rnn2 = LSTM(H, H, bi); fc(2H, K)
     """
 
-    def __init__(self, channels, head: str, hidden: int, classes: int, vertical: bool = False):
+    def __init__(self, channels, head: str, hidden: int, classes: int, vertical: bool = False,
+                 batch_norm=ORIGINAL_BN):
         super().__init__()
         if head not in ("gru", "lstm"):
             raise ValueError(f"head {head!r}: expected 'gru' or 'lstm'")
-        if len(channels) != 7:
-            raise ValueError(f"channels {channels!r}: expected 7 widths")
-        c1, c2, c3, c4, c5, c6, c7 = channels
+        if len(channels) != 7 or len(batch_norm) != 7:
+            raise ValueError(f"channels {channels!r}, batch_norm {batch_norm!r}: expected 7 of each")
         self.channels = tuple(channels)
         self.head = head
         self.hidden = hidden
         self.classes = classes
         self.vertical = vertical
-        # Attribute order fixes named_parameters() order: do not reorder.
-        self.conv1 = nn.Conv2d(1, c1, 3, 1, 1)
-        self.conv2 = nn.Conv2d(c1, c2, 3, 1, 1)
-        self.conv3 = nn.Conv2d(c2, c3, 3, 1, 1)
-        self.conv4 = nn.Conv2d(c3, c4, 3, 1, 1)
-        self.conv5 = nn.Conv2d(c4, c5, 3, 1, 1)
-        self.bn5 = nn.BatchNorm2d(c5, eps=1e-5, momentum=0.1)
-        self.conv6 = nn.Conv2d(c5, c6, 3, 1, 1)
-        self.bn6 = nn.BatchNorm2d(c6, eps=1e-5, momentum=0.1)
-        self.conv7 = nn.Conv2d(c6, c7, 2, 1, 0)
+        self.batch_norm = tuple(batch_norm)
+        # Attribute order fixes named_parameters() order: conv1, [bn1], conv2, … conv7, [bn7].
+        c_in = 1
+        for i, c_out in enumerate(channels):
+            kernel, padding = (2, 0) if i == 6 else (3, 1)
+            setattr(self, f"conv{i + 1}", nn.Conv2d(c_in, c_out, kernel, 1, padding))
+            if batch_norm[i]:
+                setattr(self, f"bn{i + 1}", nn.BatchNorm2d(c_out, eps=1e-5, momentum=0.1))
+            c_in = c_out
+        c7 = channels[6]
         H = hidden
         if head == "gru":
             self.rnn1 = nn.GRU(c7, H, bidirectional=True)
@@ -90,18 +98,19 @@ class CRNN(nn.Module):
         if name not in PRESETS:
             raise ValueError(f"preset {name!r}: expected one of {sorted(PRESETS)}")
         p = PRESETS[name]
-        return cls(p.channels, p.head, p.hidden, classes, vertical)
+        return cls(p.channels, p.head, p.hidden, classes, vertical, p.batch_norm)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """N x 1 x 32 x W -> T x N x c7."""
-        pool_h = (2, 2), (2, 1), 0  # halves the height only
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2, 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2, 2)
-        x = F.relu(self.conv3(x))
-        x = F.max_pool2d(F.relu(self.conv4(x)), *pool_h)
-        x = F.relu(self.bn5(self.conv5(x)))
-        x = F.max_pool2d(F.relu(self.bn6(self.conv6(x))), *pool_h)
-        x = F.relu(self.conv7(x))  # N x c7 x 1 x T
+        """N x 1 x 32 x W -> T x N x c7. conv -> [bn] -> relu -> [pool]; the pools after conv4 and
+        conv6 halve the height only."""
+        pools = {0: ((2, 2), (2, 2)), 1: ((2, 2), (2, 2)), 3: ((2, 2), (2, 1)), 5: ((2, 2), (2, 1))}
+        for i in range(7):
+            x = getattr(self, f"conv{i + 1}")(x)
+            if self.batch_norm[i]:
+                x = getattr(self, f"bn{i + 1}")(x)
+            x = F.relu(x)
+            if i in pools:
+                x = F.max_pool2d(x, *pools[i])
         assert x.shape[2] == 1, f"height after conv7 is {x.shape[2]}, expected 1 (input height 32)"
         return x.squeeze(2).permute(2, 0, 1).contiguous()
 

@@ -8,6 +8,6 @@ struct CRNNCtl: AsyncParsableCommand {
         subcommands: [
             SubmitCommand.self, RunsCommand.self, ExperimentsCommand.self, ShowCommand.self, CancelCommand.self, PauseCommand.self,
             ResumeCommand.self, MetricsCommand.self, PlotCommand.self, UICommand.self, CheckpointsCommand.self, DatasetsCommand.self, SQLCommand.self,
-            PredictCommand.self, EvalCommand.self, GenCommand.self, DBCommand.self, BenchCommand.self,
+            PredictCommand.self, EvalCommand.self, ExportCommand.self, ImportTorchCommand.self, GenCommand.self, DBCommand.self, BenchCommand.self,
         ])
 }

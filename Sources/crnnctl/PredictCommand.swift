@@ -3,6 +3,7 @@ import CommandLineSupport
 import Engine
 import Foundation
 import Inference
+import ModelExchange
 import TextImages
 
 /// `crnnctl predict`: reads the text of image files with a checkpoint.
@@ -70,6 +71,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batch = 32
 
+    @Option(help: ArgumentHelp("Also write each image's model input and logits as NumPy files into this folder (N.input.npy, N.logits.npy, index.tsv: N, path, text), for tools/onnx-check.", valueName: "dir"))
+    var dump: String?
+
     @OptionGroup var imageLimits: ImageLimitOptions
 
     func validate() throws {
@@ -92,11 +96,14 @@ struct PredictCommand: ParsableCommand {
         let paths = try dir.map { try imageFiles(in: rawDirectory($0)) } ?? RawArguments.recover(images).map(RawPath.init(bytes:))
         var failures = 0
         var records: [PredictionRecord] = []
+        var traces = dump.map { TraceDump(folder: $0) }
+        try traces?.prepare()
         try Recognizer.readFiles(paths, with: readers.recognizers, choose: readers.choose,
                                  beamWidth: beam, batchSize: batch, decodingThreads: threads) { results in
             for result in results {
                 switch result.outcome {
                 case .reading(let reading):
+                    try traces?.add(result.file, text: reading.text, readers: readers)
                     if json {
                         records.append(PredictionRecord(path: result.path, text: reading.text,
                                                         confidence: Double(reading.confidence)))
@@ -111,11 +118,42 @@ struct PredictCommand: ParsableCommand {
             }
             if !json { fflush(stdout) }
         }
+        try traces?.finish()
         if json { print(try encodeJSON(records)) }
         if failures > 0 {
             printError("\(failures) of \(paths.count) images could not be read")
             throw ExitCode(1)
         }
+    }
+}
+
+/// `predict --dump`: every read image's input and logits as .npy files and an index.
+struct TraceDump {
+    let folder: String
+    private var index = "n\tpath\ttext\n"
+    private var count = 0
+
+    init(folder: String) { self.folder = folder }
+
+    func prepare() throws {
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw ValidationError("--dump \(folder): \(error.localizedDescription)")
+        }
+    }
+
+    /// Decodes `file` again and runs it alone through the model `predict` chose for it.
+    mutating func add(_ file: RawPath, text: String, readers: RecognizerSet) throws {
+        let image = try ImageFile.read(file)
+        let trace = try readers.recognizers[readers.choose(image)].trace(image)
+        let stem = String(format: "%04d", count)
+        try NumpyArray.write(trace.input, shape: trace.inputShape, to: "\(folder)/\(stem).input.npy")
+        try NumpyArray.write(trace.logits, shape: trace.logitsShape, to: "\(folder)/\(stem).logits.npy")
+        index += "\(stem)\t\(file.escaped)\t\(text)\n"
+        count += 1
+    }
+
+    func finish() throws {
+        try index.write(toFile: "\(folder)/index.tsv", atomically: true, encoding: .utf8)
     }
 }
 
