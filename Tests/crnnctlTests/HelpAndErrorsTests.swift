@@ -6,7 +6,7 @@ import TestSupport
 @Suite struct HelpAndErrorsTests {
     static let commandPaths: [[String]] = [
         [], ["db"], ["db", "start"], ["db", "stop"], ["db", "status"], ["db", "url"], ["db", "psql"],
-        ["db", "migrate"], ["gen"], ["bench"], ["bench", "gen"], ["bench", "train"], ["bench", "codec"], ["bench", "ps"], ["bench", "queue"], ["submit"], ["runs"], ["show"], ["cancel"], ["pause"], ["resume"], ["metrics"], ["plot"], ["checkpoints"], ["checkpoints", "list"], ["checkpoints", "fetch"], ["sql"], ["predict"], ["eval"],
+        ["db", "migrate"], ["gen"], ["bench"], ["bench", "gen"], ["bench", "train"], ["bench", "codec"], ["bench", "ps"], ["bench", "queue"], ["submit"], ["runs"], ["show"], ["cancel"], ["pause"], ["resume"], ["metrics"], ["plot"], ["checkpoints"], ["checkpoints", "list"], ["checkpoints", "fetch"], ["sql"], ["predict"], ["eval"], ["export"], ["import-torch"],
     ]
 
     @Test(arguments: commandPaths)
