@@ -66,11 +66,15 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 public enum ParameterServiceRefusal: Error, CustomStringConvertible {
     case unknownRun(UInt64)
     case wrongCodec(expected: String, got: String)
+    /// A pull since a version this server has not reached.
+    case versionFromTheFuture(asked: UInt64, current: UInt64)
 
     public var description: String {
         switch self {
         case .unknownRun(let run): return "run \(run) is not being trained by this server"
         case let .wrongCodec(expected, got): return "run uses codec \(expected), push used \(got)"
+        case let .versionFromTheFuture(asked, current):
+            return "pull since version \(asked), but this server is at version \(current): the client's parameters are not this server's (reconnect and pull them whole)"
         }
     }
 }

@@ -41,8 +41,16 @@ public final class PullAnswers: @unchecked Sendable {
     /// The answer to a pull from a client holding `sinceVersion`: `unchanged` when it has what it
     /// would get, else the lossless arena (with `reuseRecent`, a recent encoding; by default in an
     /// asynchronous run only, since a synchronous run needs the step its workers wait for).
+    /// - Throws: `ParameterServiceRefusal.versionFromTheFuture` when the client claims a version
+    ///   this server has not reached: its parameters are not this server's, and "unchanged" would
+    ///   leave it training on them.
     public func answer(sinceVersion: UInt64, reuseRecent: Bool? = nil) throws -> Params {
         let holds = sinceVersion != Pull.none
+        // Versions only grow while a server lives; a new connection pulls whole (Pull.none).
+        let reached = core.version
+        if holds && sinceVersion > reached {
+            throw ParameterServiceRefusal.versionFromTheFuture(asked: sinceVersion, current: reached)
+        }
         if holds && sinceVersion == core.version {
             return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
         }

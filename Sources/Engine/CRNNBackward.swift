@@ -52,6 +52,7 @@ extension CRNNModel {
         let n = targets.count
         let w = try imageLength(count: images.count, batch: n)
         let ws = workspace(batch: n, length: w)
+        if parametersFrozen { parametersFrozen = false }  // the step is about to change them
         images.withUnsafeBufferPointer { loadInput($0.baseAddress!, ws) }
         forward(ws, training: true)
         let loss = try ctc(ws, targets: targets)

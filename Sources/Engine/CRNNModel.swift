@@ -28,6 +28,13 @@ public final class CRNNModel {
     /// Threads for OpenBLAS and the engine's own loops. The setting is process-wide (OpenBLAS has
     /// one pool): creating a model or setting this applies it to every model in the process.
     public var threads: Int { didSet { EngineThreads.set(threads) } }
+    /// Promises that the parameters will not change (a model that only reads, as a `Recognizer`'s):
+    /// eval forwards then transform each Winograd filter once instead of at every call (at batch
+    /// 1 that transform was 18 % of reading a line). A training step clears it; set it again
+    /// after loading other parameters.
+    public var parametersFrozen = false { didSet { frozenFilters = Array(repeating: nil, count: 7) } }
+    /// Conv i's transformed filters [16, O, C] while `parametersFrozen`.
+    var frozenFilters: [[Float]?] = Array(repeating: nil, count: 7)
 
     let p: LayerPointers, g: LayerPointers
     var workspace: Workspace?
@@ -84,7 +91,7 @@ public final class CRNNModel {
         // after ReLU (max is monotone), on 2–4× fewer values.
         var x = UnsafePointer(ws.input)
         for i in 0..<7 {
-            conv(i, x, ws.convOut[i], ws)
+            conv(i, x, ws.convOut[i], ws, training: training)
             var y = ws.convOut[i]
             if let out = ws.bnOut[i] {
                 batchNorm(i, ws.convOut[i], out, ws, training: training)
@@ -113,8 +120,23 @@ public final class CRNNModel {
         return ws.bnOut[i] ?? ws.convOut[i]
     }
 
-    func conv(_ i: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ ws: Workspace) {
+    func conv(_ i: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ ws: Workspace,
+              training: Bool) {
         if let u = ws.winogradU[i] {
+            if parametersFrozen && !training {
+                // Transformed once for all eval forwards (no backward needs ws.winogradU here).
+                let d = ws.conv[i]
+                if frozenFilters[i] == nil {
+                    var filters = [Float](repeating: 0, count: 16 * d.o * d.c)
+                    filters.withUnsafeMutableBufferPointer { winogradFilterTransform($0.baseAddress!, p.convWeight[i], o: d.o, c: d.c) }
+                    frozenFilters[i] = filters
+                }
+                frozenFilters[i]!.withUnsafeMutableBufferPointer {
+                    winogradForward(y, x, p.convWeight[i], p.convBias[i], d, u: $0.baseAddress!,
+                                    scratch: ws.col, capacity: ws.colCapacity, transformFilters: false)
+                }
+                return
+            }
             winogradForward(y, x, p.convWeight[i], p.convBias[i], ws.conv[i], u: u,
                             scratch: ws.col, capacity: ws.colCapacity)
             return

@@ -236,14 +236,16 @@ func winogradOutputTransformAdjoint(_ dm: UnsafeMutablePointer<Float>, _ dy: Uns
 // MARK: - Convolution
 
 /// y = conv3×3(x, w) + b by Winograd; `u` receives the transformed filters [16, O, C] (the
-/// backward reuses them), `scratch` holds V and M for a chunk of samples.
+/// backward reuses them), `scratch` holds V and M for a chunk of samples. With
+/// `transformFilters: false`, `u` already holds `weight`'s transform (weights that do not change).
 public func winogradForward(
     _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ d: ConvDims,
-    u: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, capacity: Int
+    u: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, capacity: Int,
+    transformFilters: Bool = true
 ) {
     precondition(d.supportsWinograd && capacity >= d.winogradScratchPerSample, "winogradForward: bad call")
-    winogradFilterTransform(u, weight, o: d.o, c: d.c)
+    if transformFilters { winogradFilterTransform(u, weight, o: d.o, c: d.c) }
     let g = d.winogradChunk(capacity: capacity), tiles = d.tilesPerSample
     var n0 = 0
     while n0 < d.n {

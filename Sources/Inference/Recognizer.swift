@@ -28,6 +28,7 @@ public final class Recognizer {
         model = CRNNModel(config: checkpoint.config, direction: checkpoint.direction, threads: threads)
         model.parameters.load(checkpoint.parameters)
         model.buffers.load(checkpoint.buffers)
+        model.parametersFrozen = true
         charset = try Charset(name: "checkpoint", characters: checkpoint.charset)
         direction = checkpoint.direction
         let trained = checkpoint.direction == .horizontal ? checkpoint.imageWidth : checkpoint.imageHeight

@@ -91,6 +91,11 @@ import Wire
         #expect(unchanged.encoding == .unchanged && unchanged.version == 1)
         #expect(try pulls.answer(sinceVersion: 0).encoding == .fp32Zstd)
         #expect(encodings == 2)
+        // A client claiming a version the server never reached is refused, not told "unchanged".
+        #expect {
+            _ = try pulls.answer(sinceVersion: 7)
+        } throws: { "\($0)" == "pull since version 7, but this server is at version 1: the client's parameters are not this server's (reconnect and pull them whole)" }
+        #expect(try pulls.answer(sinceVersion: Pull.none).version == 1, "the server still answers")
     }
 }
 

@@ -54,3 +54,31 @@ import Testing
         #expect(zip(dw, dw2).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 }
+
+/// A model whose parameters are promised not to change transforms its Winograd filters once: the
+/// same logits as transforming them at every forward, and a training step lifts the promise.
+@Suite struct FrozenFilterTests {
+    @Test func frozenEvalForwardsGiveTheSameLogitsAndTrainingThawsThem() throws {
+        let model = CRNNModel(config: ModelPreset.small.config(classes: 11), seed: 3)
+        var generator = SplitMix64(seed: 1)
+        let images = (0..<(2 * 32 * 64)).map { _ in Float(generator.next() >> 40) / Float(1 << 23) - 1 }
+        let plain = try model.logits(images: images, batch: 2).values
+        model.parametersFrozen = true
+        #expect(try model.logits(images: images, batch: 2).values == plain)
+        #expect(model.frozenFilters.compactMap { $0 }.count >= 4, "small's 3×3 convs past conv1 run by Winograd")
+        // Another length reuses the transformed filters.
+        let longer = Array(images.prefix(32 * 96))
+        let frozenLonger = try model.logits(images: longer, batch: 1).values
+        model.parametersFrozen = false
+        #expect(try model.logits(images: longer, batch: 1).values == frozenLonger)
+
+        model.parametersFrozen = true
+        _ = try model.logits(images: images, batch: 2)
+        _ = try model.trainStep(images: images, targets: [[1, 2], [3]])
+        #expect(!model.parametersFrozen && model.frozenFilters.allSatisfy { $0 == nil })
+        // Parameters moved by hand (as an optimiser does) are seen by the next eval forward.
+        model.parameters.load(model.parameters.values.map { $0 * 0.5 })
+        let moved = try model.logits(images: images, batch: 2).values
+        #expect(moved != plain)
+    }
+}
