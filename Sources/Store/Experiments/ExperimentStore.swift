@@ -108,9 +108,11 @@ public struct ExperimentStore {
         var decisions: [String] = []
         var trials = try progress(experiment)
         if let rungs = spec.rungs, spec.method == .asha {
-            decisions += try judgeRungs(experiment: experiment, spec: spec, asha: ASHA(rungs: rungs, goal: spec.goal),
+            let judged = try judgeRungs(experiment: experiment, spec: spec, asha: ASHA(rungs: rungs, goal: spec.goal),
                                         trials: trials, actor: actor)
-            trials = try progress(experiment)
+            // Paused, resumed or stopped trials change what is active: read them again then only.
+            if !judged.isEmpty { trials = try progress(experiment) }
+            decisions += judged
         }
         // Waiting (paused) trials take no workers, so they leave their slot to the next trial.
         var active = trials.filter { ["queued", "running"].contains($0.state) }.count
