@@ -138,6 +138,35 @@ private let digits = (0...9).map(String.init)
         #expect(throws: TorchStateDictError.notAStateDict("the file holds a list, not a dict")) { _ = try TorchStateDict.read(list.finished()) }
     }
 
+    @Test func hostileSizesAndStreamsFailFastWithAMessage() throws {
+        // A tensor claiming 2^93 elements (sizes that overflow when multiplied) over an 8-byte storage.
+        var pickle = PickleWriter()
+        pickle.beginOrderedDict()
+        pickle.tensor(key: "fc.bias", storage: "0", storageType: "FloatStorage", shape: [2_147_483_647, 2_147_483_647, 2_147_483_647],
+                      count: 2, strides: [1, 1, 1])
+        var zip = StoredZipWriter()
+        zip.add("archive/data.pkl", pickle.finished())
+        zip.add("archive/data/0", [UInt8](repeating: 0, count: 8))
+        #expect { _ = try TorchStateDict.read(zip.finished()) } throws: { "\($0)".contains("tensor fc.bias") && "\($0)".contains("too large") }
+        // Broadcast (stride 0) over four billion elements: refused before allocating them.
+        var broadcast = PickleWriter()
+        broadcast.beginOrderedDict()
+        broadcast.tensor(key: "fc.bias", storage: "0", storageType: "FloatStorage", shape: [65_536, 65_536], count: 2, strides: [0, 0])
+        var zip2 = StoredZipWriter()
+        zip2.add("archive/data.pkl", broadcast.finished())
+        zip2.add("archive/data/0", [UInt8](repeating: 0, count: 8))
+        #expect { _ = try TorchStateDict.read(zip2.finished()) } throws: { "\($0)".contains("too large") }
+        // A memoised list of a million items grown again and again: quadratic work, refused.
+        var stream: [UInt8] = [0x80, 0x02, 0x5D, 0x28]
+        stream += [UInt8](repeating: 0, count: 2_000_000).enumerated().map { $0.offset % 2 == 0 ? 0x4B : 0x01 }  // BININT1 1
+        stream += [0x65, 0x71, 0x00]  // APPENDS, BINPUT 0
+        for _ in 0..<300 { stream += [0x68, 0x00, 0x4B, 0x01, 0x61, 0x30] }  // BINGET 0, BININT1 1, APPEND, POP
+        stream += [0x2E]
+        var hostile = StoredZipWriter()
+        hostile.add("archive/data.pkl", stream)
+        #expect { _ = try TorchStateDict.read(hostile.finished()) } throws: { "\($0)".contains("too many steps") }
+    }
+
     @Test func aTrainingCheckpointDictAndDataParallelNamesAreUnwrapped() throws {
         // {"epoch": 3, "model": OrderedDict("module.fc.bias" → tensor)}: the shape of files that
         // training scripts save (the original project's too).

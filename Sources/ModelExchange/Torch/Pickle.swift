@@ -58,6 +58,11 @@ struct PickleReader {
     private var memo: [Int: PickleValue] = [:]
     /// Dicts are values here, so SETITEM(S) rebuild them; a stream may nest them deeply, not widely.
     static let maximumContainer = 10_000_000
+    /// Elements copied while filling containers (a container shared with the memo is copied on
+    /// each addition): a hostile stream that grows a memoised list item by item must not take
+    /// quadratic time.
+    static let maximumCopies = 200_000_000
+    private var copies = 0
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -229,6 +234,7 @@ struct PickleReader {
     private mutating func addToDict(_ items: [(key: PickleValue, value: PickleValue)], at offset: Int) throws {
         guard case .dict(var existing) = try pop() else { throw PickleError("SETITEM on something that is not a dict at offset \(offset)") }
         guard existing.count + items.count <= Self.maximumContainer else { throw PickleError("dict too large at offset \(offset)") }
+        try count(existing.count + items.count, at: offset)
         existing += items
         stack.append(.dict(existing))
     }
@@ -236,7 +242,13 @@ struct PickleReader {
     private mutating func addToList(_ items: [PickleValue], at offset: Int) throws {
         guard case .list(var existing) = try pop() else { throw PickleError("APPEND on something that is not a list at offset \(offset)") }
         guard existing.count + items.count <= Self.maximumContainer else { throw PickleError("list too large at offset \(offset)") }
+        try count(existing.count + items.count, at: offset)
         existing += items
         stack.append(.list(existing))
+    }
+
+    private mutating func count(_ elements: Int, at offset: Int) throws {
+        copies += elements
+        guard copies <= Self.maximumCopies else { throw PickleError("the stream builds its containers in too many steps (offset \(offset)): not a state dict") }
     }
 }

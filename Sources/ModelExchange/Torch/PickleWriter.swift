@@ -10,8 +10,9 @@ struct PickleWriter {
         bytes += [0x29, 0x52]  // EMPTY_TUPLE, REDUCE
     }
 
-    /// `key` → a contiguous tensor of `shape` over the whole storage `storage` (`count` elements).
-    mutating func tensor(key: String, storage: String, storageType: String, shape: [Int], count: Int) {
+    /// `key` → a tensor of `shape` over the whole storage `storage` (`count` elements), contiguous
+    /// unless `strides` says otherwise.
+    mutating func tensor(key: String, storage: String, storageType: String, shape: [Int], count: Int, strides: [Int]? = nil) {
         string(key)
         global("torch._utils", "_rebuild_tensor_v2")
         bytes.append(0x28)                                // MARK (arguments)
@@ -24,9 +25,13 @@ struct PickleWriter {
         bytes += [0x74, 0x51]                             // TUPLE, BINPERSID
         int(0)                                            // storage offset
         tuple(shape.map { $0 })
-        var strides = [Int](repeating: 1, count: shape.count)
-        for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
-        tuple(strides)
+        if let strides {
+            tuple(strides)
+        } else {
+            var rowMajor = [Int](repeating: 1, count: shape.count)
+            for d in stride(from: shape.count - 2, through: 0, by: -1) { rowMajor[d] = rowMajor[d + 1] * shape[d + 1] }
+            tuple(rowMajor)
+        }
         bytes.append(0x89)                                // NEWFALSE: requires_grad
         global("collections", "OrderedDict")              // backward hooks
         bytes += [0x29, 0x52]

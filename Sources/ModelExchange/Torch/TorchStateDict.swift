@@ -160,6 +160,9 @@ private struct TensorReference {
         }
     }
 
+    /// No CRNN tensor comes near this (the seed preset's largest: 15.7 M elements).
+    static let maximumElements = 1 << 30
+
     /// The values as float32, or nil for an integer tensor (num_batches_tracked and the like).
     func read(from bytes: [UInt8], archive: StoredZipReader, prefix: String) throws -> NamedTensor? {
         let width: Int
@@ -173,10 +176,22 @@ private struct TensorReference {
         guard let range = archive.records["\(prefix)data/\(storageKey)"] else {
             throw TorchStateDictError.tensor(name: name, reason: "its storage \(storageKey) is missing from the file (truncated?)")
         }
-        let count = shape.reduce(1, *)
+        // Sizes come from the file: multiply without trapping on a hostile overflow.
+        func product(_ a: Int, _ b: Int) -> Int? {
+            let (value, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? nil : value
+        }
+        var count: Int? = 1
+        for size in shape { count = count.flatMap { product($0, size) } }
         // The furthest element the strides reach must lie inside the storage.
-        let last = offset + zip(shape, strides).reduce(0) { $0 + ($1.0 > 0 ? ($1.0 - 1) * $1.1 : 0) }
-        guard count == 0 || (last + 1) * width <= range.count else {
+        var last: Int? = offset
+        for (size, stride) in zip(shape, strides) where size > 0 {
+            last = last.flatMap { l in product(size - 1, stride).map { l &+ $0 } }.flatMap { $0 < 0 ? nil : $0 }
+        }
+        guard let count, let last, count <= Self.maximumElements else {
+            throw TorchStateDictError.tensor(name: name, reason: "shape \(shape) is too large (more than \(Self.maximumElements) elements)")
+        }
+        guard count == 0 || product(last + 1, width).map({ $0 <= range.count }) == true else {
             throw TorchStateDictError.tensor(name: name, reason: "shape \(shape) reaches past its storage of \(range.count / width) elements (truncated?)")
         }
         var rowMajor = [Int](repeating: 1, count: shape.count)
