@@ -98,7 +98,12 @@ public final class CRNNModel {
                 y = out
             }
             if let k = Self.poolAfter[i] {
-                maxPool(k, y, ws.poolOut[k], ws); relu(ws.poolOut[k], ws.pool[k].outputCount)
+                if training {
+                    maxPool(k, y, ws.poolOut[k], ws)
+                } else {
+                    maxPool2x2ValuesForward(ws.poolOut[k], y, ws.pool[k])  // no backward: no argmax
+                }
+                relu(ws.poolOut[k], ws.pool[k].outputCount)
             } else {
                 relu(y, ws.conv[i].outputCount)
             }

@@ -50,6 +50,19 @@ import Testing
         #expect(gradientMismatch(of: &x, analytic: dx, limit: 200) { dot(forward($0, d).y, r) } <= 1)
     }
 
+    /// The eval forward's values-only pooling gives the training forward's values: ties, ±∞ and
+    /// NaN (which both propagate) included.
+    @Test(arguments: shapes.filter { $0.kh == 2 && $0.kw == 2 && $0.ph == 0 })
+    func valuesOnlyPoolingMatchesTheTrainingForward(d: PoolDims) {
+        var x = randomFloats(d.inputCount, seed: 9).map { ($0 * 4).rounded() / 4 }  // many ties
+        x[1] = .nan; x[d.inputCount / 2] = .infinity; x[d.inputCount - 1] = -.infinity; x[d.inputCount / 3] = .nan
+        let expected = forward(x, d).y
+        var y = [Float](repeating: 7, count: d.outputCount)
+        maxPool2x2ValuesForward(&y, x, d)
+        #expect(zip(y, expected).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(y) vs \(expected)")
+        #expect(y.contains { $0.isNaN })
+    }
+
     @Test func reluForwardAndBackward() {
         let x: [Float] = [-2, -0.5, 0, 0.5, 3]
         var y = [Float](repeating: 9, count: 5)
