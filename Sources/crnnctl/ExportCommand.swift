@@ -34,7 +34,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "A shipped model by name (models/NAME.crnn).")
     var model: String?
 
-    @Option(help: "onnx or torch.")
+    @Option(help: "What to write: an ONNX model or a PyTorch state dict.")
     var format: ExportFormat
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the model.", valueName: "file"))

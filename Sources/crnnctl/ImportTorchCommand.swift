@@ -26,7 +26,7 @@ struct ImportTorchCommand: ParsableCommand {
 
             Exit status: 0 written, 2 the file cannot be used, 64 usage error.
 
-            Example:
+            Examples:
               crnnctl import-torch crnn.pth --preset seed --charset chars.txt -o crnn.crnn
               crnnctl import-torch mine.pth --charset digits --length 128 -o mine.crnn
             """)
