@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Store
 import TestSupport
 
 /// `export` and `import-torch` as a user runs them: a shipped model out to PyTorch and back reads
@@ -28,6 +29,15 @@ import TestSupport
         #expect(written.status == 0, "\(written.stderr)")
         let size = (try FileManager.default.attributesOfItem(atPath: onnx)[.size] as? Int) ?? 0
         #expect(size > 4 * 190_000, "an ONNX file holding the float32 weights: \(size) bytes")
+
+        // tools/onnx-check as a user runs it: predict --dump, then onnxruntime on the same inputs.
+        let venv = Self.root + "/tools/.venv/bin/python"
+        if FileManager.default.isExecutableFile(atPath: venv) || ProcessInfo.processInfo.environment["CRNN_REQUIRE_ONNXRUNTIME"] == "1" {
+            let check = try CommandRunner.run([Self.root + "/tools/onnx-check", onnx, "--checkpoint", back,
+                                               "--crnnctl", BuiltProducts.path("crnnctl")] + images)
+            #expect(check.status == 0, "\(check.text)")
+            #expect(check.text.contains("onnx-check: 5 of 5 images agree"), "\(check.text)")
+        }
     }
 
     @Test func unusableFilesAreRefusedByName() throws {
