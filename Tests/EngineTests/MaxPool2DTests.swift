@@ -63,6 +63,29 @@ import Testing
         #expect(y.contains { $0.isNaN })
     }
 
+    /// The 2×2 fast path against the plain rule (scan the window in order, a larger value or a
+    /// NaN takes it, a NaN ends the scan): values and argmax, with ties, ±∞ and NaN.
+    @Test(arguments: shapes.filter { $0.kh == 2 && $0.kw == 2 && $0.ph == 0 })
+    func twoByTwoPoolingKeepsTheTieAndNaNRules(d: PoolDims) {
+        var x = randomFloats(d.inputCount, seed: 4).map { ($0 * 3).rounded() / 3 }  // many ties
+        x[d.inputCount / 2] = -.infinity; x[d.inputCount / 2 + 1] = -.infinity
+        for withNaN in [false, true] {
+            if withNaN { x[3] = .nan; x[d.inputCount - 2] = .nan }
+            let (y, idx) = forward(x, d)
+            let hw = d.h * d.w
+            for p in 0..<d.planes { for oy in 0..<d.ho { for ox in 0..<d.wo {
+                var best = -Float.infinity, at = oy * d.sh * d.w + ox * d.sw
+                scan: for iy in (oy * d.sh)..<(oy * d.sh + 2) { for ix in (ox * d.sw)..<(ox * d.sw + 2) {
+                    let v = x[p * hw + iy * d.w + ix]
+                    if v > best || v != v { best = v; at = iy * d.w + ix; if v != v { break scan } }
+                } }
+                let o = (p * d.ho + oy) * d.wo + ox
+                #expect(idx[o] == Int32(at), "plane \(p) window (\(oy), \(ox)), NaN \(withNaN)")
+                #expect(y[o] == best || (y[o].isNaN && best.isNaN))
+            } } }
+        }
+    }
+
     @Test func reluForwardAndBackward() {
         let x: [Float] = [-2, -0.5, 0, 0.5, 3]
         var y = [Float](repeating: 9, count: 5)
