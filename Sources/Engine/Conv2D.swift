@@ -142,10 +142,7 @@ public func conv2DBackward(
     let howo = d.ho * d.wo, plane = d.n * howo
     if let dbias {
         parallelFor(d.o, grain: 4) { o in
-            var sum: Double = 0
-            let row = dy + o * plane
-            for i in 0..<plane { sum += Double(row[i]) }
-            dbias[o] += Float(sum)
+            dbias[o] += Float(channelSum(dy + o * plane, plane) { Double($0) })
         }
     }
     let g = d.chunk(capacity: colCapacity)

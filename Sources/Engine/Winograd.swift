@@ -272,10 +272,7 @@ public func winogradBackward(
     let plane = d.n * d.h * d.w
     if let dbias {
         parallelFor(d.o, grain: 4) { o in
-            var sum: Double = 0
-            let row = dy + o * plane
-            for i in 0..<plane { sum += Double(row[i]) }
-            dbias[o] += Float(sum)
+            dbias[o] += Float(channelSum(dy + o * plane, plane) { Double($0) })
         }
     }
     let g = d.winogradChunk(capacity: capacity), tiles = d.tilesPerSample
