@@ -51,7 +51,7 @@ public final class PullAnswers: @unchecked Sendable {
         if holds && sinceVersion > reached {
             throw ParameterServiceRefusal.versionFromTheFuture(asked: sinceVersion, current: reached)
         }
-        if holds && sinceVersion == core.version {
+        if holds && sinceVersion == reached {
             return Params(version: sinceVersion, encoding: .unchanged, payload: ByteBuffer())
         }
         let (current, bytes) = try parameters(reuseRecent: reuseRecent ?? (core.mode == .asynchronous)) {

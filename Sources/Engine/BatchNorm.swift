@@ -8,6 +8,9 @@
 //   runningMean, runningVar [C]  buffers
 //   mean, invStd  [C]          saved by the training forward for the backward
 
+/// PyTorch's BatchNorm2d default ε, the only one the CRNN uses.
+public let batchNormEpsilon: Float = 1e-5
+
 /// Training-mode forward: y = (x − mean) · invStd · gamma + beta with batch statistics; saves
 /// `mean` and `invStd` and updates the running statistics with `momentum`.
 public func batchNormForward(
@@ -15,7 +18,7 @@ public func batchNormForward(
     _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
     mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>,
     runningMean: UnsafeMutablePointer<Float>, runningVar: UnsafeMutablePointer<Float>,
-    c: Int, m: Int, momentum: Float = 0.1, eps: Float = 1e-5
+    c: Int, m: Int, momentum: Float = 0.1, eps: Float = batchNormEpsilon
 ) {
     parallelFor(c) { ch in
         let xs = x + ch * m, ys = y + ch * m
@@ -39,7 +42,7 @@ public func batchNormInference(
     _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
     runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>,
-    c: Int, m: Int, eps: Float = 1e-5
+    c: Int, m: Int, eps: Float = batchNormEpsilon
 ) {
     parallelFor(c) { ch in
         let scale = gamma[ch] / (runningVar[ch] + eps).squareRoot()

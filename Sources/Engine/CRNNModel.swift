@@ -119,6 +119,15 @@ public final class CRNNModel {
     /// The pool (0…3) that follows conv i, if any: after conv1, conv2, conv4 and conv6.
     static let poolAfter: [Int?] = [0, 1, nil, 2, nil, 3, nil]
 
+    /// The convolutions' and pools' sizes for `batch` lines of `length` pixels (the layer table of
+    /// docs/model.md) and, per conv, the pool that follows it: what the forward runs, for exporters
+    /// (kernels, paddings and strides do not depend on the batch or the length).
+    public static func layers(config: ModelConfig, batch: Int = 1, length: Int = 64)
+        -> (conv: [ConvDims], pool: [PoolDims], poolAfter: [Int?]) {
+        let dims = Workspace.dims(config: config, batch: batch, width: length)
+        return (dims.conv, dims.pool, poolAfter)
+    }
+
     /// Conv i's layer output after BN, ReLU and pool: the next layer's input.
     func layerOutput(_ i: Int, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
         if let k = Self.poolAfter[i] { return ws.poolOut[k] }

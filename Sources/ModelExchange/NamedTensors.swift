@@ -21,13 +21,10 @@ public struct NamedTensors: Sendable {
     /// Splits a checkpoint's flat parameter and buffer arenas by name.
     public init(config: ModelConfig, parameters: [Float], buffers: [Float]) {
         var names: [String] = [], byName: [String: NamedTensor] = [:]
-        for (layout, values) in [(config.parameterShapes, parameters), (config.bufferShapes, buffers)] {
-            var offset = 0
-            for (name, shape) in layout {
-                let count = shape.reduce(1, *)
-                names.append(name)
-                byName[name] = NamedTensor(shape: shape, values: Array(values[offset..<(offset + count)]))
-                offset += count
+        for (layout, values) in [(ArenaLayout(config.parameterShapes), parameters), (ArenaLayout(config.bufferShapes), buffers)] {
+            for slice in layout.slices {
+                names.append(slice.name)
+                byName[slice.name] = NamedTensor(shape: slice.shape, values: Array(values[slice.offset..<(slice.offset + slice.count)]))
             }
         }
         self.names = names

@@ -106,13 +106,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         OpenBLASTuning.reexecIfNeeded()
         try imageLimits.apply()
-        var path = checkpoint ?? ""
-        if let model {
-            do { path = try ShippedModels.path(of: model) } catch {
-                printError("error: \(error)")
-                throw ExitCode(2)
-            }
-        }
+        let path = try model.map(shippedModelPath) ?? checkpoint ?? ""
         let (header, recognizer) = try loadRecognizer(path, threads: threads)
         var report = EvalReport(checkpoint: path, header: header, beam: beam, threads: threads)
         let evaluation: Evaluation

@@ -2,7 +2,6 @@ import ArgumentParser
 import CommandLineSupport
 import Engine
 import Foundation
-import Inference
 import ModelExchange
 
 /// `crnnctl export`: a checkpoint's model as ONNX (or as a PyTorch state dict).
@@ -46,20 +45,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path: String
-        if let model {
-            do { path = try ShippedModels.path(of: model) } catch {
-                printError("error: \(error)")
-                throw ExitCode(2)
-            }
-        } else {
-            path = checkpoint!
-        }
-        let loaded: Checkpoint
-        do { loaded = try Checkpoint.load(path: path) } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
+        let path = try model.map(shippedModelPath) ?? checkpoint!
+        let loaded = try loadCheckpoint(path)
         let name = model ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let bytes: Data
         switch format {

@@ -141,7 +141,9 @@ struct TraceDump {
         }
     }
 
-    /// Decodes `file` again and runs it alone through the model `predict` chose for it.
+    /// Decodes `file` again and runs it alone through the model `predict` chose for it: a second
+    /// decode and a batch-1 forward per image, so that the dumped input and logits belong together
+    /// (a batch's GEMMs may round differently) and predict need not keep every fitted image.
     mutating func add(_ file: RawPath, text: String, readers: RecognizerSet) throws {
         let image = try ImageFile.read(file)
         let trace = try readers.recognizers[readers.choose(image)].trace(image)
@@ -176,13 +178,7 @@ struct RecognizerSet {
 /// Loads every `--checkpoint` and `--model` (at most one per direction) and builds the rule of
 /// `--direction`; exit status 2 when one cannot be used or the directions do not fit.
 func loadRecognizers(checkpoints: [String], models: [String], direction: DirectionChoice, threads: Int) throws -> RecognizerSet {
-    var paths = checkpoints
-    for name in models {
-        do { paths.append(try ShippedModels.path(of: name)) } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
-    }
+    let paths = try checkpoints + models.map(shippedModelPath)
     let loaded = try paths.map { try loadRecognizer($0, threads: threads).1 }
     if loaded.count == 2 && loaded[0].direction == loaded[1].direction {
         printError("error: both models read \(loaded[0].direction.rawValue) text; give one horizontal and one vertical")
@@ -210,16 +206,27 @@ struct PredictionRecord: Encodable {
     var error: String? = nil
 }
 
-/// A checkpoint made ready to read, or exit status 2 with the checkpoint's own error message
-/// (it names the file and what is wrong with it).
-func loadRecognizer(_ path: String, threads: Int) throws -> (Checkpoint, Recognizer) {
-    let checkpoint: Checkpoint
-    do {
-        checkpoint = try Checkpoint.load(path: path)
-    } catch {
+/// The file of the shipped model `name` (`--model`), or exit status 2 with the models there are.
+func shippedModelPath(_ name: String) throws -> String {
+    do { return try ShippedModels.path(of: name) } catch {
         printError("error: \(error)")
         throw ExitCode(2)
     }
+}
+
+/// The checkpoint at `path`, or exit status 2 with its own error message (it names the file and
+/// what is wrong with it).
+func loadCheckpoint(_ path: String) throws -> Checkpoint {
+    do { return try Checkpoint.load(path: path) } catch {
+        printError("error: \(error)")
+        throw ExitCode(2)
+    }
+}
+
+/// A checkpoint made ready to read, or exit status 2 with the checkpoint's own error message
+/// (it names the file and what is wrong with it).
+func loadRecognizer(_ path: String, threads: Int) throws -> (Checkpoint, Recognizer) {
+    let checkpoint = try loadCheckpoint(path)
     guard !checkpoint.charset.isEmpty else {
         printError("error: \(path): the checkpoint has no charset, so its classes cannot be turned into text")
         throw ExitCode(2)

@@ -14,20 +14,17 @@ func randomCheckpoint(_ preset: ModelPreset, direction: TextDirection, seed: UIn
             return name.hasSuffix("running_mean") ? (u - 0.5) * 0.2 : 0.5 + u
         }
     }
-    // Freshly initialised, the output layer is near zero and the blank wins everywhere: spread
-    // its rows (and the recurrent inputs, which random LSTMs otherwise flatten) and hold the blank back, so that greedy decoding reads digit strings whose
-    // agreement between runtimes means something.
-    var parameters = model.parameters.values
-    var offset = 0
-    for (name, shape) in config.parameterShapes {
-        let count = shape.reduce(1, *)
-        let gain: Float = name == "fc.weight" ? 8 : name.contains("weight_ih") || name == "emb.weight" ? 3 : 1
-        for i in offset..<(offset + count) { parameters[i] *= gain }
-        if name == "fc.bias" { parameters[offset] = -2 }
-        offset += count
+    // Freshly initialised, the output layer is near zero and the blank wins everywhere: spread its
+    // rows (and the recurrent inputs, which random LSTMs otherwise flatten) and hold the blank
+    // back, so that greedy decoding reads digit strings whose agreement means something.
+    for slice in model.parameters.layout.slices {
+        let gain: Float = slice.name == "fc.weight" ? 8 : slice.name.contains("weight_ih") || slice.name == "emb.weight" ? 3 : 1
+        let values = model.parameters[slice.name]
+        for i in values.indices { values[i] *= gain }
     }
+    model.parameters["fc.bias"][0] = -2
     return Checkpoint(preset: preset.rawValue, config: config, charset: (0...9).map(String.init),
                       direction: direction, imageHeight: direction == .vertical ? 64 : 32,
                       imageWidth: direction == .vertical ? 32 : 64, step: 0, metrics: [:],
-                      parameters: parameters, buffers: buffers)
+                      parameters: model.parameters.values, buffers: buffers)
 }

@@ -125,6 +125,16 @@ private let digits = (0...9).map(String.init)
         #expect {
             _ = try TorchImport.inferredConfig(complete.filter { $0.name != "conv3.weight" })
         } throws: { "\($0)".contains("tensor conv3.weight: missing") }
+        // A NaN among the values (a diverged run's file) is named with its tensor and position.
+        let poisoned = complete.map { entry -> (name: String, tensor: NamedTensor) in
+            guard entry.name == "bn6.running_var" else { return entry }
+            var tensor = entry.tensor
+            tensor.values[3] = .nan
+            return (entry.name, tensor)
+        }
+        #expect(throws: TorchStateDictError.tensor(name: "bn6.running_var", reason: "element 3 is nan, not a finite number")) {
+            _ = try TorchImport.checkpoint(poisoned, preset: nil, config: config, charset: digits, direction: .horizontal, imageWidth: 48)
+        }
     }
 
     @Test func otherFilesGetTheirOwnErrors() throws {

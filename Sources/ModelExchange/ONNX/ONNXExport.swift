@@ -76,29 +76,30 @@ public enum ONNXExport {
     /// conv1 … conv7 with their batch norms, ReLUs and pools; returns [N, c7, 1, T].
     static func convolutions(_ b: inout ONNXGraphBuilder, _ input: String, config: ModelConfig,
                              tensors: NamedTensors) -> String {
-        // Pools follow conv1, conv2 (2×2, stride 2) and conv4, conv6 (2×2, stride 2 across the
-        // line and 1 along it): the table of docs/model.md.
-        let poolStrides: [[Int]?] = [[2, 2], [2, 2], nil, [2, 1], nil, [2, 1], nil]
+        // The engine's own layer table: kernels, paddings and strides as the forward runs them.
+        let layers = CRNNModel.layers(config: config)
         var x = input
         for i in 0..<7 {
-            let conv = "conv\(i + 1)", k = i == 6 ? 2 : 3, pad = i == 6 ? 0 : 1
+            let conv = "conv\(i + 1)", d = layers.conv[i]
             let weight = tensors["\(conv).weight"], bias = tensors["\(conv).bias"]
             x = b.node("Conv", [x, b.initializer("\(conv).weight", shape: weight.shape, values: weight.values),
                                 b.initializer("\(conv).bias", shape: bias.shape, values: bias.values)],
-                       name: conv, attributes: ["kernel_shape": .ints([k, k]), "pads": .ints([pad, pad, pad, pad]),
-                                                "strides": .ints([1, 1])])[0]
+                       name: conv, attributes: ["kernel_shape": .ints([d.kh, d.kw]), "pads": .ints([d.ph, d.pw, d.ph, d.pw]),
+                                                "strides": .ints([d.sh, d.sw])])[0]
             if config.batchNorm[i] {
                 let bn = "bn\(i + 1)"
                 let inputs = ["weight", "bias", "running_mean", "running_var"].map { field -> String in
                     let t = tensors["\(bn).\(field)"]
                     return b.initializer("\(bn).\(field)", shape: t.shape, values: t.values)
                 }
-                x = b.node("BatchNormalization", [x] + inputs, name: bn, attributes: ["epsilon": .float(1e-5)])[0]
+                x = b.node("BatchNormalization", [x] + inputs, name: bn, attributes: ["epsilon": .float(batchNormEpsilon)])[0]
             }
             x = b.node("Relu", [x], name: "relu\(i + 1)")[0]
-            if let strides = poolStrides[i] {
+            if let k = layers.poolAfter[i] {
+                let pool = layers.pool[k]
                 x = b.node("MaxPool", [x], name: "pool\(i + 1)",
-                           attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints(strides)])[0]
+                           attributes: ["kernel_shape": .ints([pool.kh, pool.kw]), "strides": .ints([pool.sh, pool.sw]),
+                                        "pads": .ints([pool.ph, pool.pw, pool.ph, pool.pw])])[0]
             }
         }
         return x

@@ -4,13 +4,13 @@ import Engine
 public enum TorchImport {
     /// The checkpoint of `tensors` read as `config`'s layout: every parameter and batch-norm
     /// statistic present with its shape, nothing else but integer counters.
-    /// - Throws: `TorchStateDictError.tensor` naming the first missing, extra or misshapen tensor.
+    /// - Throws: `TorchStateDictError.tensor` naming the first missing, extra, misshapen or
+    ///   non-finite tensor.
     public static func checkpoint(_ tensors: [(name: String, tensor: NamedTensor)], preset: String?, config: ModelConfig,
                                   charset: [String], direction: TextDirection, imageWidth: Int) throws -> Checkpoint {
         let byName = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         let layout = preset.map { "\($0) layout" } ?? "layout"
-        let expected = config.parameterShapes + config.bufferShapes
-        let known = Set(expected.map(\.name))
+        let known = Set((config.parameterShapes + config.bufferShapes).map(\.name))
         if let extra = tensors.first(where: { !known.contains($0.name) }) {
             throw TorchStateDictError.tensor(name: extra.name, reason: "is not part of the \(layout) (\(layoutSummary(config))); is the file of another architecture?")
         }
@@ -25,6 +25,9 @@ public enum TorchImport {
                         ? " (the charset has \(charset.count) characters + blank = \(config.classes) classes)" : ""
                     throw TorchStateDictError.tensor(name: name, reason: "has shape \(tensor.shape), the \(layout) needs \(shape)\(hint)")
                 }
+                if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                    throw TorchStateDictError.tensor(name: name, reason: "element \(bad) is \(tensor.values[bad]), not a finite number")
+                }
                 out += tensor.values
             }
             return out
@@ -33,14 +36,6 @@ public enum TorchImport {
             throw TorchStateDictError.tensor(name: "fc.weight", reason: "has \(config.classes) rows (classes), the charset \(charset.count) characters + blank = \(charset.count + 1)")
         }
         let parameters = try values(config.parameterShapes), buffers = try values(config.bufferShapes)
-        if let bad = (parameters + buffers).firstIndex(where: { !$0.isFinite }) {
-            var offset = bad
-            for (name, shape) in expected {
-                let count = shape.reduce(1, *)
-                if offset < count { throw TorchStateDictError.tensor(name: name, reason: "element \(offset) is not finite") }
-                offset -= count
-            }
-        }
         return Checkpoint(preset: preset, config: config, charset: charset, direction: direction,
                           imageHeight: direction == .vertical ? imageWidth : 32,
                           imageWidth: direction == .vertical ? 32 : imageWidth,
