@@ -187,21 +187,21 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
     private var counts = Tally()
     var tally: Tally { lock.withLock { counts } }
 
-    init(core: ParameterServerCore, codec: any GradientCodec) {
+    init(core: ParameterServerCore, codec: any GradientCodec, pullPolicy: PullPolicy = .exact) {
         self.core = core
-        pulls = PullAnswers(core: core)
+        pulls = PullAnswers(core: core, policy: pullPolicy)
         self.codec = codec
     }
 
     func welcome(_ hello: Hello) async throws -> Welcome {
         guard hello.runID == Self.runID else { throw ParameterServiceRefusal.unknownRun(hello.runID) }
         return Welcome(runID: hello.runID, currentVersion: core.version, parameterCount: UInt64(core.wireCount),
-                       codecName: codec.name)
+                       codecName: codec.name, pullCodecName: pulls.policy.codecName)
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
-        let params = try pulls.answer(sinceVersion: pull.sinceVersion)
-        lock.withLock { counts.bytesOut += params.payload.readableBytes }
+        let params = try pulls.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
+        lock.withLock { counts.bytesOut += params.byteCount }
         return params
     }
 

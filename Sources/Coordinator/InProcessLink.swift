@@ -14,17 +14,22 @@ public final class InProcessLink: ParameterServerLink, @unchecked Sendable {
     public var isConnected: Bool { true }
     private let pulls: PullAnswers
 
-    public init(core: ParameterServerCore, codec: any GradientCodec, runID: UInt64 = 1, reuseRecentPulls: Bool = true) {
+    public init(core: ParameterServerCore, codec: any GradientCodec, pullPolicy: PullPolicy = .exact,
+                runID: UInt64 = 1, reuseRecentPulls: Bool = true) {
         self.core = core
         self.codec = codec
         self.reuseRecentPulls = reuseRecentPulls
-        pulls = PullAnswers(core: core)
+        pulls = PullAnswers(core: core, policy: pullPolicy)
         welcome = Welcome(runID: runID, currentVersion: core.version, parameterCount: UInt64(core.wireCount),
-                          codecName: codec.name)
+                          codecName: codec.name, pullCodecName: pullPolicy.codecName)
     }
 
-    public func pull(sinceVersion: UInt64) async throws -> Params {
-        try pulls.answer(sinceVersion: sinceVersion, reuseRecent: reuseRecentPulls && core.mode == .asynchronous)
+    /// The answers to this link's pulls (its anchor, for tests).
+    public var pullAnswers: PullAnswers { pulls }
+
+    public func pull(sinceVersion: UInt64, anchorVersion: UInt64) async throws -> Params {
+        try pulls.answer(sinceVersion: sinceVersion, anchorVersion: anchorVersion,
+                         reuseRecent: reuseRecentPulls && core.mode == .asynchronous)
     }
 
     public func push(baseVersion: UInt64, sampleCount: UInt32, loss: Float, codecName: String,

@@ -37,15 +37,16 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         let (trainer, codec) = try trainer(hello.runID)
         logger.info("\(hello.clientName) joined run \(hello.runID)")
         return Welcome(runID: hello.runID, currentVersion: trainer.core.version,
-                       parameterCount: UInt64(trainer.core.wireCount), codecName: codec.name)
+                       parameterCount: UInt64(trainer.core.wireCount), codecName: codec.name,
+                       pullCodecName: trainer.pulls.policy.codecName)
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
         let (trainer, _) = try trainer(pull.runID)
         let params = try await NIOThreadPool.singleton.runIfActive {
-            try trainer.pulls.answer(sinceVersion: pull.sinceVersion)
+            try trainer.pulls.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
         }
-        trainer.recordPull(bytes: params.payload.readableBytes)
+        trainer.recordPull(bytes: params.byteCount)
         return params
     }
 

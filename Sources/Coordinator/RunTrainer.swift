@@ -66,7 +66,7 @@ final class RunTrainer: @unchecked Sendable {
             samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
             maxSamplesPerPush: recipe.config.batchSize,
             onStep: metrics.map { handles in { @Sendable seconds in handles.optimizerStep(seconds: seconds) } })
-        pulls = PullAnswers(core: core)
+        pulls = PullAnswers(core: core, policy: try recipe.makePullPolicy())
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
             let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator", databaseURL: databaseURL)

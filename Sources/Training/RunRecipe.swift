@@ -104,6 +104,12 @@ public struct RunRecipe: Sendable {
         try GradientCodecs.make(config.gradients.codec, k: config.gradients.k ?? TopKCodec.defaultFraction)
     }
 
+    /// The codec pulls' deltas travel in (nil: exact pulls).
+    public func makePullCodec() throws -> (any GradientCodec)? {
+        guard let pulls = config.pulls, let name = pulls.codec else { return nil }
+        return try GradientCodecs.make(name, k: pulls.k ?? TopKCodec.defaultFraction)
+    }
+
     /// Renders samples `indices` of the synthetic stream `seed` into `images`, returning labels.
     public static func render(_ source: SyntheticSource, seed: UInt64, indices: Range<UInt64>,
                               into images: UnsafeMutablePointer<Float>) -> [[Int]] {

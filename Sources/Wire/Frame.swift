@@ -4,7 +4,7 @@ import NIOCore
 /// One frame of the parameter-server protocol:
 ///
 ///     bytes 0–3   magic "CRPS"
-///     byte  4     protocol version (1)
+///     byte  4     protocol version (2)
 ///     byte  5     message type (`MessageType`)
 ///     byte  6     flags (none defined: must be 0)
 ///     bytes 7–10  payload length, UInt32 big endian
@@ -26,7 +26,8 @@ public enum FrameFormat {
     /// "CRPS": crnn parameter server.
     public static let magic: [UInt8] = Array("CRPS".utf8)
     /// The protocol version this build speaks.
-    public static let version: UInt8 = 1
+    /// 2: delta pulls (pull anchor version, welcome pull codec, params anchor fields).
+    public static let version: UInt8 = 2
     /// Bytes before the payload.
     public static let headerSize = 11
     /// Payload limit for every control message (everything but params and push), and for all

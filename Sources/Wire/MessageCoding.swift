@@ -6,10 +6,15 @@ import NIOCore
 ///     hello      u8 protocol version, u64 run, string client name (1–64)
 ///     challenge  32 bytes nonce
 ///     auth       32 bytes HMAC-SHA256(token, nonce ‖ client name)
-///     welcome    u64 run, u64 current version, u64 parameter count, string codec (≤ 64)
+///     welcome    u64 run, u64 current version, u64 parameter count, string codec (≤ 64),
+///                string pull codec (≤ 64; empty: exact pulls)
 ///     refused    string reason (≤ 1024)
-///     pull       u64 run, u64 since version
-///     params     u64 version, u8 encoding, rest: payload
+///     pull       u64 run, u64 since version, u64 anchor version
+///     params     u64 version, u8 encoding, then by encoding:
+///                  unchanged, fp32Zstd: rest: payload (none for unchanged)
+///                  delta: u64 anchor version, u32 n, n × (u64 length, publication)
+///                  anchorAndDelta: u64 anchor version, u64 anchor length, anchor,
+///                                  u32 n, n × (u64 length, publication)
 ///     push       u64 run, u64 base version, u32 samples, u32 loss (fp32 bits),
 ///                string codec (≤ 64), rest: payload
 ///     ack        u64 new version, u64 staleness, u8 status, string reason (≤ 1024)
@@ -41,14 +46,34 @@ extension Message {
             out.writeInteger(w.currentVersion)
             out.writeInteger(w.parameterCount)
             out.writeField(w.codecName, limit: Limits.codecName)
+            out.writeField(w.pullCodecName, limit: Limits.codecName)
         case .refused(let reason), .error(let reason):
             out.writeField(reason, limit: Limits.reason)
         case .pull(let p):
             out.writeInteger(p.runID)
             out.writeInteger(p.sinceVersion)
+            out.writeInteger(p.anchorVersion)
         case .params(let p):
             out.writeInteger(p.version)
             out.writeInteger(p.encoding.rawValue)
+            switch p.encoding {
+            case .unchanged, .fp32Zstd: break
+            case .delta, .anchorAndDelta:
+                var whole = allocator.buffer(capacity: 32 + p.byteCount + 8 * p.increments.count)
+                whole.writeBuffer(&out)
+                whole.writeInteger(p.anchorVersion)
+                if p.encoding == .anchorAndDelta {
+                    var anchor = p.anchor
+                    whole.writeInteger(UInt64(anchor.readableBytes))
+                    whole.writeBuffer(&anchor)
+                }
+                whole.writeInteger(UInt32(p.increments.count))
+                for var increment in p.increments {
+                    whole.writeInteger(UInt64(increment.readableBytes))
+                    whole.writeBuffer(&increment)
+                }
+                return Frame(type: .params, payload: whole)
+            }
             // The payload travels as its own buffer: the frame encoder copies it once.
             return Frame(type: .params, payload: out.joined(with: p.payload, allocator: allocator))
         case .push(let p):
@@ -84,19 +109,57 @@ extension Message {
         case .welcome:
             self = .welcome(Welcome(runID: try r.u64("run"), currentVersion: try r.u64("current version"),
                                     parameterCount: try r.u64("parameter count"),
-                                    codecName: try r.string("codec", limit: Limits.codecName)))
+                                    codecName: try r.string("codec", limit: Limits.codecName),
+                                    pullCodecName: try r.string("pull codec", limit: Limits.codecName)))
         case .refused: self = .refused(reason: try r.string("reason", limit: Limits.reason))
         case .error: self = .error(reason: try r.string("reason", limit: Limits.reason))
-        case .pull: self = .pull(Pull(runID: try r.u64("run"), sinceVersion: try r.u64("since version")))
+        case .pull:
+            self = .pull(Pull(runID: try r.u64("run"), sinceVersion: try r.u64("since version"),
+                              anchorVersion: try r.u64("anchor version")))
         case .params:
             let version = try r.u64("version")
             let raw = try r.u8("encoding")
             guard let encoding = ParameterEncoding(rawValue: raw) else { throw r.malformed("unknown encoding \(raw)") }
-            let payload = r.rest()
-            if encoding == .unchanged && payload.readableBytes > 0 {
-                throw r.malformed("'unchanged' params carry \(payload.readableBytes) payload bytes")
+            switch encoding {
+            case .unchanged, .fp32Zstd:
+                let payload = r.rest()
+                if encoding == .unchanged && payload.readableBytes > 0 {
+                    throw r.malformed("'unchanged' params carry \(payload.readableBytes) payload bytes")
+                }
+                self = .params(Params(version: version, encoding: encoding, payload: payload))
+            case .delta, .anchorAndDelta:
+                let anchorVersion = try r.u64("anchor version")
+                guard anchorVersion <= version else {
+                    throw r.malformed("anchor version \(anchorVersion) is after the parameters' version \(version)")
+                }
+                var anchor = ByteBuffer()
+                if encoding == .anchorAndDelta {
+                    let length = try r.u64("anchor length")
+                    guard length > 0, length <= UInt64(r.remaining) else {
+                        throw r.malformed("anchor length \(length) with \(r.remaining) bytes left")
+                    }
+                    anchor = try r.slice("anchor", length: Int(length))
+                }
+                let count = try r.u32("publication count")
+                // Each publication takes at least its 8-byte length: a count cannot outgrow the frame.
+                guard UInt64(count) * 8 <= UInt64(r.remaining) else {
+                    throw r.malformed("\(count) publications in \(r.remaining) bytes")
+                }
+                var increments: [ByteBuffer] = []
+                increments.reserveCapacity(Int(count))
+                for index in 0..<Int(count) {
+                    let length = try r.u64("publication \(index + 1) length")
+                    guard length > 0, length <= UInt64(r.remaining) else {
+                        throw r.malformed("publication \(index + 1) length \(length) with \(r.remaining) bytes left")
+                    }
+                    increments.append(try r.slice("publication \(index + 1)", length: Int(length)))
+                }
+                if encoding == .delta && increments.isEmpty {
+                    throw r.malformed("a delta without publications")
+                }
+                self = .params(Params(version: version, encoding: encoding, anchorVersion: anchorVersion,
+                                      anchor: anchor, increments: increments))
             }
-            self = .params(Params(version: version, encoding: encoding, payload: payload))
         case .push:
             let run = try r.u64("run"), base = try r.u64("base version")
             let samples = try r.u32("sample count")
@@ -152,6 +215,13 @@ private struct FieldReader {
         guard let raw = buffer.readBytes(length: Int(length)) else { throw malformed("truncated in \(field)") }
         guard let text = String(validating: raw, as: UTF8.self) else { throw malformed("\(field) is not valid UTF-8") }
         return text
+    }
+
+    var remaining: Int { buffer.readableBytes }
+
+    mutating func slice(_ field: String, length: Int) throws -> ByteBuffer {
+        guard let v = buffer.readSlice(length: length) else { throw malformed("truncated in \(field)") }
+        return v
     }
 
     mutating func rest() -> ByteBuffer {

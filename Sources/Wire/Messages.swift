@@ -68,12 +68,16 @@ public struct Welcome: Equatable, Sendable {
     public var parameterCount: UInt64
     /// The gradient codec the run's config asks pushes to use.
     public var codecName: String
+    /// The codec of the deltas pulls are answered with; empty: pulls are exact.
+    public var pullCodecName: String
 
-    public init(runID: UInt64, currentVersion: UInt64, parameterCount: UInt64, codecName: String) {
+    public init(runID: UInt64, currentVersion: UInt64, parameterCount: UInt64, codecName: String,
+                pullCodecName: String = "") {
         self.runID = runID
         self.currentVersion = currentVersion
         self.parameterCount = parameterCount
         self.codecName = codecName
+        self.pullCodecName = pullCodecName
     }
 }
 
@@ -83,13 +87,17 @@ public struct Pull: Equatable, Sendable {
     /// The version the client holds; the server answers `unchanged` when it is current.
     /// `Pull.none` asks for the arena unconditionally.
     public var sinceVersion: UInt64
+    /// The version of the exact anchor the client holds (runs with delta pulls), or `Pull.none`.
+    public var anchorVersion: UInt64
 
-    /// The `sinceVersion` of a client that holds no parameters.
+    /// The `sinceVersion` of a client that holds no parameters (and `anchorVersion` of one
+    /// that holds no anchor).
     public static let none = UInt64.max
 
-    public init(runID: UInt64, sinceVersion: UInt64 = Pull.none) {
+    public init(runID: UInt64, sinceVersion: UInt64 = Pull.none, anchorVersion: UInt64 = Pull.none) {
         self.runID = runID
         self.sinceVersion = sinceVersion
+        self.anchorVersion = anchorVersion
     }
 }
 
@@ -99,18 +107,45 @@ public enum ParameterEncoding: UInt8, Sendable {
     case unchanged = 0
     /// The full arena, lossless: an `fp32+zstd` codec payload.
     case fp32Zstd = 1
+    /// The publications since the client's (on the chain of the anchor it holds, `anchorVersion`),
+    /// each a payload in the run's pull codec: parameters += each decoded, in order.
+    case delta = 2
+    /// A new exact anchor (`anchor`, an `fp32+zstd` payload of the arena at `anchorVersion`) and
+    /// the chain's publications since it (none when `version` is the anchor's: then parameters =
+    /// anchor, bit for bit).
+    case anchorAndDelta = 3
 }
 
 /// The parameters at a version.
 public struct Params: Equatable, Sendable {
     public var version: UInt64
     public var encoding: ParameterEncoding
+    /// `delta`, `anchorAndDelta`: the anchor's version (0 otherwise).
+    public var anchorVersion: UInt64
+    /// `anchorAndDelta`: the exact anchor (empty otherwise).
+    public var anchor: ByteBuffer
+    /// `delta`, `anchorAndDelta`: the publications to apply in order, each a pull-codec payload.
+    public var increments: [ByteBuffer]
+    /// `fp32Zstd`: the arena (empty otherwise).
     public var payload: ByteBuffer
 
     public init(version: UInt64, encoding: ParameterEncoding, payload: ByteBuffer) {
+        self.init(version: version, encoding: encoding, anchorVersion: 0, anchor: ByteBuffer(), increments: [], payload: payload)
+    }
+
+    public init(version: UInt64, encoding: ParameterEncoding, anchorVersion: UInt64,
+                anchor: ByteBuffer = ByteBuffer(), increments: [ByteBuffer], payload: ByteBuffer = ByteBuffer()) {
         self.version = version
         self.encoding = encoding
+        self.anchorVersion = anchorVersion
+        self.anchor = anchor
+        self.increments = increments
         self.payload = payload
+    }
+
+    /// Bytes this answer carries (anchor, publications, payload).
+    public var byteCount: Int {
+        anchor.readableBytes + payload.readableBytes + increments.reduce(0) { $0 + $1.readableBytes }
     }
 }
 

@@ -98,9 +98,11 @@ public final class PSClient: Sendable {
         }
     }
 
-    /// The parameters, or `unchanged` when `sinceVersion` is current.
-    public func pull(sinceVersion: UInt64 = Pull.none) async throws -> Params {
-        switch try await Self.request(.pull(Pull(runID: runID, sinceVersion: sinceVersion)), on: channel, expecting: "params") {
+    /// The parameters, or `unchanged` when `sinceVersion` is current (with delta pulls: the
+    /// change since the anchor of `anchorVersion`, or a new anchor and the change since it).
+    public func pull(sinceVersion: UInt64 = Pull.none, anchorVersion: UInt64 = Pull.none) async throws -> Params {
+        let pull = Pull(runID: runID, sinceVersion: sinceVersion, anchorVersion: anchorVersion)
+        switch try await Self.request(.pull(pull), on: channel, expecting: "params") {
         case .params(let params): return params
         case let other: throw PSClientError.unexpected(expected: "params", got: other.type)
         }

@@ -30,6 +30,12 @@ public final class RunSession: @unchecked Sendable {
     /// Running statistics as of the last sync: a push carries the change since then.
     private var baseline: [Float]
     private var wire: [Float]
+    /// Runs with delta pulls: the codec of the server's publications, the published arena this
+    /// replica follows (its anchor plus every publication since, bit for bit the server's), and
+    /// the anchor's version (see `PublishedParameters`).
+    let pullCodec: (any GradientCodec)?
+    private var published: [Float]?
+    private var anchorVersion = Pull.none
     /// Pull when the server has moved on by this many versions since our replica.
     let pullEvery: UInt64
     /// Synchronous runs pull after every step, before the next. Asynchronous ones pull at once
@@ -49,6 +55,8 @@ public final class RunSession: @unchecked Sendable {
 
     public private(set) var bytesPushed = 0
     public private(set) var bytesPulled = 0
+    /// Pulls that brought parameters (not `unchanged`), and those that brought a whole anchor.
+    public private(set) var pullsInstalled = 0, anchorsInstalled = 0
     public var version: UInt64 { localVersion }
 
     /// - Parameters:
@@ -69,6 +77,8 @@ public final class RunSession: @unchecked Sendable {
         guard UInt64(count) == client.welcome.parameterCount else {
             throw WorkerError.arenaMismatch(run: recipe.run, local: count, server: Int(client.welcome.parameterCount))
         }
+        let pullCodecName = client.welcome.pullCodecName
+        pullCodec = try pullCodecName.isEmpty ? nil : GradientCodecs.named(pullCodecName)
         feedback = ErrorFeedback(count: count)
         wire = [Float](repeating: 0, count: count)
         baseline = model.buffers.values
@@ -79,7 +89,8 @@ public final class RunSession: @unchecked Sendable {
     /// Brings the replica to the server's current parameters.
     public func pull() async throws {
         let started = Date()
-        let params = try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none)
+        let params = try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none,
+                                           anchorVersion: anchorVersion)
         try await offPool { try self.install(params) }
         pullSeconds = Date().timeIntervalSince(started)
     }
@@ -89,16 +100,54 @@ public final class RunSession: @unchecked Sendable {
 
     /// Starts a pull that the next step installs; the connection answers it before that step's push.
     private func startPull() {
-        let since = localVersion
-        pendingPull = Task { [client] in try await client.pull(sinceVersion: since) }
+        let since = localVersion, anchored = anchorVersion
+        pendingPull = Task { [client] in try await client.pull(sinceVersion: since, anchorVersion: anchored) }
     }
 
     /// Loads pulled parameters into the replica.
-    private func install(_ params: Params) throws {
+    func install(_ params: Params) throws {
         guard params.encoding != .unchanged else { return }
-        bytesPulled += params.payload.readableBytes
-        try params.payload.withUnsafeReadableBytes { raw in
-            try wire.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
+        bytesPulled += params.byteCount
+        pullsInstalled += 1
+        if params.encoding == .anchorAndDelta { anchorsInstalled += 1 }
+        switch params.encoding {
+        case .unchanged:
+            return
+        case .fp32Zstd:
+            try params.payload.withUnsafeReadableBytes { raw in
+                try wire.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
+            }
+        case .delta, .anchorAndDelta:
+            guard let pullCodec else { throw WorkerError.unexpectedDelta(run: recipe.run) }
+            var arena: [Float]
+            if params.encoding == .anchorAndDelta {
+                arena = published ?? [Float](repeating: 0, count: wire.count)
+                published = nil
+                try params.anchor.withUnsafeReadableBytes { raw in
+                    try arena.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
+                }
+            } else {
+                guard let held = published, params.anchorVersion == anchorVersion else {
+                    throw WorkerError.unknownAnchor(run: recipe.run, asked: params.anchorVersion, held: anchorVersion)
+                }
+                arena = held
+                published = nil
+            }
+            // Nothing is kept from a pull that fails halfway: the next pull starts from the anchor.
+            anchorVersion = Pull.none
+            for increment in params.increments {
+                try increment.withUnsafeReadableBytes { raw in
+                    try arena.withUnsafeMutableBufferPointer { try pullCodec.decode(raw, scaledBy: 1, addingTo: $0) }
+                }
+            }
+            guard allFinite(arena) else { throw WorkerError.nonFiniteParameters(run: recipe.run) }
+            WireArena.load(arena, into: model)
+            published = arena
+            anchorVersion = params.anchorVersion
+            baseline = model.buffers.values
+            localVersion = params.version
+            hasParameters = true
+            return
         }
         WireArena.load(wire, into: model)
         baseline = model.buffers.values
@@ -170,6 +219,10 @@ enum WorkerError: Error, CustomStringConvertible {
     case noServer(run: Int64)
     /// The parameter server refused this worker's token: fatal, retrying cannot help.
     case authenticationFailed(run: Int64, reason: String)
+    /// The server answered a pull with a delta the session cannot apply.
+    case unexpectedDelta(run: Int64)
+    case unknownAnchor(run: Int64, asked: UInt64, held: UInt64)
+    case nonFiniteParameters(run: Int64)
 
     /// Whether the shard's attempt is spent (a failure that retrying the same shard repeats),
     /// rather than the shard given back for free.
@@ -186,6 +239,13 @@ enum WorkerError: Error, CustomStringConvertible {
             return "run \(run): \(ShardQueue.nonFiniteGradientReason): the parameters diverged (lower optimizer.lr) or the batch is broken"
         case let .noServer(run):
             return "run \(run): no parameter server address published yet"
+        case let .unexpectedDelta(run):
+            return "run \(run): the parameter server sent a delta, but its welcome named no pull codec"
+        case let .unknownAnchor(run, asked, held):
+            return "run \(run): the parameter server sent a delta against anchor \(asked), this worker holds "
+                + (held == Pull.none ? "none" : "\(held)")
+        case let .nonFiniteParameters(run):
+            return "run \(run): pulled parameters hold NaN or ∞"
         case let .authenticationFailed(run, reason):
             return "run \(run): the parameter server refused this worker's token (\(reason)); "
                 + "stopping: a wrong token is not a passing failure (give the coordinator's token with --token-file or CRNN_TOKEN)"

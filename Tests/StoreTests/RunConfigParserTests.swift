@@ -91,6 +91,38 @@ import Testing
         #expect(config.fileCharacters == ["甲", "乙", " ", "丙"])
     }
 
+    @Test func pullsDefaultToExactAndTakeADeltaCodec() throws {
+        #expect(try parse(minimal).pulls == nil)
+        #expect(try parse(minimal + "\npulls: {codec: exact}").pulls == .exact)
+        let delta = try parse(minimal + "\npulls: {codec: topk+bf16+zstd, k: 0.02, resync_every: 50}").pulls
+        #expect(delta == .init(codec: .topkBf16Zstd, k: 0.02, resyncEvery: 50))
+        let dense = try parse(minimal, overrides: ["pulls.codec=fp16+zstd"]).pulls
+        #expect(dense == .init(codec: .fp16Zstd, k: nil, resyncEvery: RunConfig.Pulls.defaultResyncEvery))
+        let config = try parse(minimal + "\npulls: {codec: topk+fp16+zstd}")
+        #expect(config.pulls?.k == 0.01)
+        #expect(try RunConfig(json: try config.jsonString()) == config)
+        // A config stored before pulls had a section reads back as exact pulls.
+        let old = try parse(minimal).jsonString()
+        #expect(!old.contains("pulls"))
+        #expect(try RunConfig(json: old).pulls == nil)
+    }
+
+    @Test func pullMistakesNameTheKey() {
+        let lossless = failure { try parse(minimal + "\npulls: {codec: fp32+zstd}") }
+        #expect(lossless?.key == "pulls.codec" && lossless?.description.contains("no smaller than the arena") == true)
+        #expect(lossless?.description.contains("must be one of exact, fp16+zstd") == true)
+        let unknown = failure { try parse(minimal + "\npulls: {codec: gzip}") }
+        #expect(unknown?.description.contains("got 'gzip'; must be one of exact") == true)
+        let k = failure { try parse(minimal + "\npulls: {codec: fp16+zstd, k: 0.1}") }
+        #expect(k?.key == "pulls.k" && k?.description.contains("only to the top-k pull codecs") == true)
+        let resync = failure { try parse(minimal + "\npulls: {codec: exact, resync_every: 10}") }
+        #expect(resync?.key == "pulls.resync_every")
+        let zero = failure { try parse(minimal + "\npulls: {codec: bf16+zstd, resync_every: 0}") }
+        #expect(zero?.key == "pulls.resync_every")
+        let unknownKey = failure { try parse(minimal + "\npulls: {codec: bf16+zstd, every: 3}") }
+        #expect(unknownKey?.kind == .unknownKey && unknownKey?.key == "pulls.every")
+    }
+
     // MARK: errors: each names the key and the line
 
     @Test func missingFileNamesTheFile() {

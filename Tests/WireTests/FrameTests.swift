@@ -8,10 +8,19 @@ import Testing
         .challenge(nonce: Array(0..<32)),
         .auth(mac: Array(repeating: 9, count: 32)),
         .welcome(Welcome(runID: 7, currentVersion: 12, parameterCount: 23_643_329, codecName: "topk+fp16+zstd")),
+        .welcome(Welcome(runID: 7, currentVersion: 12, parameterCount: 9, codecName: "fp32+zstd", pullCodecName: "topk+bf16+zstd")),
         .refused(reason: "wrong token"),
         .pull(Pull(runID: 7, sinceVersion: 3)),
+        .pull(Pull(runID: 7, sinceVersion: 3, anchorVersion: 2)),
         .params(Params(version: 4, encoding: .fp32Zstd, payload: ByteBuffer(bytes: [1, 2, 3]))),
         .params(Params(version: 4, encoding: .unchanged, payload: ByteBuffer())),
+        .params(Params(version: 9, encoding: .delta, anchorVersion: 5, increments: [ByteBuffer(bytes: [4, 5])])),
+        .params(Params(version: 9, encoding: .delta, anchorVersion: 5,
+                       increments: [ByteBuffer(bytes: [4, 5]), ByteBuffer(bytes: [6])])),
+        .params(Params(version: 9, encoding: .anchorAndDelta, anchorVersion: 9, anchor: ByteBuffer(bytes: [7, 7, 7]),
+                       increments: [])),
+        .params(Params(version: 9, encoding: .anchorAndDelta, anchorVersion: 5, anchor: ByteBuffer(bytes: [7]),
+                       increments: [ByteBuffer(bytes: [1, 2])])),
         .push(Push(runID: 7, baseVersion: 3, sampleCount: 32, loss: 1.25, codecName: "fp32+zstd",
                    payload: ByteBuffer(bytes: [5, 6]))),
         .ack(Ack(newVersion: 5, staleness: 1, status: .refused, reason: "too stale")),
@@ -109,6 +118,39 @@ import Testing
         var hugeName = ByteBuffer(bytes: [1, 0, 0, 0, 0, 0, 0, 0, 7])
         hugeName.writeInteger(UInt16(65_000), endianness: .big)
         #expect(throws: WireError.self) { try Message(frame: Frame(type: .hello, payload: hugeName)) }
+    }
+
+    @Test func deltaParamsWithImpossibleFieldsAreRefused() throws {
+        func params(_ fields: (inout ByteBuffer) -> Void) -> Frame {
+            var b = ByteBuffer()
+            fields(&b)
+            return Frame(type: .params, payload: b)
+        }
+        // An anchor longer than what follows it, an empty anchor, an anchor after the parameters,
+        // a publication count or length the frame cannot hold, a delta with nothing in it.
+        let cases: [(Frame, String)] = [
+            (params { $0.writeInteger(UInt64(9)); $0.writeInteger(UInt8(3)); $0.writeInteger(UInt64(5))
+                      $0.writeInteger(UInt64(100)); $0.writeBytes([1, 2]) }, "anchor length 100 with 2 bytes left"),
+            (params { $0.writeInteger(UInt64(9)); $0.writeInteger(UInt8(3)); $0.writeInteger(UInt64(5))
+                      $0.writeInteger(UInt64(0)) }, "anchor length 0"),
+            (params { $0.writeInteger(UInt64(4)); $0.writeInteger(UInt8(2)); $0.writeInteger(UInt64(5))
+                      $0.writeBytes([1]) }, "anchor version 5 is after the parameters' version 4"),
+            (params { $0.writeInteger(UInt64(4)); $0.writeInteger(UInt8(2)); $0.writeBytes([1, 2, 3]) }, "truncated at anchor version"),
+            (params { $0.writeInteger(UInt64(4)); $0.writeInteger(UInt8(4)) }, "unknown encoding 4"),
+            (params { $0.writeInteger(UInt64(9)); $0.writeInteger(UInt8(2)); $0.writeInteger(UInt64(5))
+                      $0.writeInteger(UInt32.max) }, "4294967295 publications in 0 bytes"),
+            (params { $0.writeInteger(UInt64(9)); $0.writeInteger(UInt8(2)); $0.writeInteger(UInt64(5))
+                      $0.writeInteger(UInt32(1)); $0.writeInteger(UInt64(1 << 40)) }, "publication 1 length 1099511627776 with 0 bytes left"),
+            (params { $0.writeInteger(UInt64(9)); $0.writeInteger(UInt8(2)); $0.writeInteger(UInt64(5))
+                      $0.writeInteger(UInt32(0)) }, "a delta without publications"),
+        ]
+        for (frame, why) in cases {
+            #expect {
+                try Message(frame: frame)
+            } throws: { error in
+                "\(error)".contains(why)
+            }
+        }
     }
 
     @Test func longReasonsAreCutNotFatal() throws {

@@ -57,10 +57,10 @@ import Testing
     @Test func versionMismatchIsRefused() {
         var machine = ServerHandshake(token: token, nonce: nonce)
         guard case .sendAndClose(.refused(let reason), _) = machine.receive(
-            .hello(Hello(clientName: "w1", protocolVersion: 2, runID: 3))) else {
-            Issue.record("version 2 must be refused"); return
+            .hello(Hello(clientName: "w1", protocolVersion: 1, runID: 3))) else {
+            Issue.record("version 1 (before delta pulls) must be refused"); return
         }
-        #expect(reason.contains("version 2"))
+        #expect(reason.contains("version 1"))
     }
 
     @Test func wrongRunAndRepeatedHelloAreErrors() {

@@ -11,6 +11,8 @@ Writes, under --out (default data/foreign):
   <set>/NNNN.png      8-bit greyscale PNG, one text line each
   <set>/labels.tsv    "NNNN.png<TAB>text<TAB>font", UTF-8, LF, no header, one row per image
 for the sets digits, ascii, gb2312-l1-h and gb2312-l1-v (--count lines each, default 200).
+On request only (--sets hanzi-subset-h --charset FILE): horizontal lines of the hanzi a charset file
+lists, in the 12 faces, for the leave-fonts-out measurement (tools/leave-fonts-out/).
 
 Every line is drawn from its own numpy generator seeded with (seed, set index, line index), so
 the output is a pure function of --seed, --count, the fonts and the pango/numpy/PIL versions.
@@ -118,7 +120,7 @@ CJK_PANGO = {
     "BabelStone Han": ("BabelStone Han", ""),
 }
 
-SETS = ["digits", "ascii", "gb2312-l1-h", "gb2312-l1-v"]
+SETS = ["digits", "ascii", "gb2312-l1-h", "gb2312-l1-v", "hanzi-subset-h"]  # append only: the index seeds
 MAX_THICKNESS = 64          # storage: thicker lines are downscaled to this
 LINE_HEIGHT = (24.0, 96.0)  # Pango logical line height (thickness) at render time, px
 
@@ -507,8 +509,15 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "data", "foreign"))
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--count", type=int, default=200)
-    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--sets", default=",".join(SETS[:4]))
+    ap.add_argument("--charset", help="for hanzi-subset-h: a file, one character per line")
     args = ap.parse_args()
+    subset = None
+    if "hanzi-subset-h" in args.sets.split(","):
+        if not args.charset:
+            raise SystemExit("hanzi-subset-h needs --charset FILE")
+        with open(args.charset, encoding="utf-8") as f:
+            subset = [line.rstrip("\n") for line in f if line.rstrip("\n")]
 
     latin = load_latin_faces()
     cjk = load_cjk_faces()
@@ -525,6 +534,7 @@ def main():
             "ascii": (latin, ascii_text, False),
             "gb2312-l1-h": (cjk, lambda r: hanzi_text(r, hanzi), False),
             "gb2312-l1-v": (cjk, lambda r: hanzi_text(r, hanzi), True),
+            "hanzi-subset-h": (cjk, lambda r: hanzi_text(r, subset), False),
         }
         for name in args.sets.split(","):
             faces, make_text, vertical = specs[name]

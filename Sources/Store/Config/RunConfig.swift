@@ -68,6 +68,25 @@ public struct RunConfig: Codable, Equatable, Sendable {
         public init(codec: GradientCodecName, k: Double? = nil) { self.codec = codec; self.k = k }
     }
 
+    /// How workers pull: `exact` (the whole arena, lossless, every time) or a delta codec: the
+    /// change since an exact anchor the worker holds, encoded lossily (see docs/protocol.md).
+    public struct Pulls: Codable, Equatable, Sendable {
+        /// nil: exact pulls.
+        public var codec: GradientCodecName?
+        /// Fraction of the change a top-k codec sends.
+        public var k: Double?
+        /// The server takes a new exact anchor once its version is this many updates past the
+        /// anchor's; each worker then pulls the anchor whole once (the periodic exact resync).
+        public var resyncEvery: Int
+        public init(codec: GradientCodecName? = nil, k: Double? = nil, resyncEvery: Int = Pulls.defaultResyncEvery) {
+            self.codec = codec; self.k = k; self.resyncEvery = resyncEvery
+        }
+        public static let defaultResyncEvery = 1000
+        /// Lossless whole-arena pulls.
+        public static let exact = Pulls()
+        public var isExact: Bool { codec == nil }
+    }
+
     public struct Staleness: Codable, Equatable, Sendable {
         public var bound: Int
         public var policy: StalenessPolicy
@@ -116,6 +135,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var optimizer: Optimizer
     public var schedule: Schedule
     public var gradients: Gradients
+    /// nil (configs stored before pulls had a section): exact.
+    public var pulls: Pulls? = nil
     public var staleness: Staleness
     /// `sync: false` (asynchronous, the default), `sync: true` (a barrier per step across every
     /// worker holding a lease) or `sync: N` (a barrier waiting for N workers).
@@ -138,7 +159,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, model, charset, direction, image, augmentation, data, epochs, shardSize, batchSize
-        case optimizer, schedule, gradients, staleness, sync, validation, checkpoints, seed, threads
+        case optimizer, schedule, gradients, pulls, staleness, sync, validation, checkpoints, seed, threads
         case maxAttempts, initialization = "init", initialCharset = "initCharset"
     }
 }

@@ -78,6 +78,7 @@ public struct RunConfigParser {
         let optimizer = try top.optional("optimizer").map { try OptimizerSection.parse($0) } ?? .defaults(.sgd)
         let schedule = try top.optional("schedule").map { try OptimizerSection.schedule($0) } ?? .constant
         let gradients = try top.optional("gradients").map { try gradientSection($0) } ?? .init(codec: .fp32Zstd)
+        let pulls = try top.optional("pulls").map { try pullSection($0) }
         let staleness = try top.optional("staleness").map { try stalenessSection($0) } ?? .init(bound: 8, policy: .downweight)
         let sync = try top.optional("sync").map { try syncMode($0) } ?? .asynchronous
         let seed = try top.optional("seed")?.int64() ?? 1
@@ -108,6 +109,7 @@ public struct RunConfigParser {
             optimizer: optimizer, schedule: schedule, gradients: gradients, staleness: staleness, sync: sync,
             validation: validation, checkpoints: checkpoints, seed: seed, threads: threads,
             maxAttempts: maxAttempts, fileCharacters: characters)
+        config.pulls = pulls
         config.initialization = initialization?.source
         config.initialCharset = initialization?.charset
         return config
@@ -244,6 +246,41 @@ public struct RunConfigParser {
         let k = try section.optional("k")?.double(in: 0...1, lowerOpen: true) ?? 0.01
         try section.finish()
         return .init(codec: codec, k: k)
+    }
+
+    /// `pulls: {codec: exact | fp16+zstd | bf16+zstd | topk+fp16+zstd | topk+bf16+zstd, k, resync_every}`.
+    private func pullSection(_ node: ConfigNode) throws -> RunConfig.Pulls {
+        var section = try ConfigMapping(node)
+        let codecNode = section.optional("codec")
+        var codec: GradientCodecName?
+        if let codecNode {
+            let text = try codecNode.string()
+            let lossy = GradientCodecName.allCases.filter { $0 != .fp32Zstd }
+            if text != "exact" {
+                guard let name = GradientCodecName(rawValue: text), name != .fp32Zstd else {
+                    let why = text == GradientCodecName.fp32Zstd.rawValue
+                        ? "fp32+zstd would send the change losslessly, no smaller than the arena; "
+                        : "got '\(text)'; "
+                    throw codecNode.error(.invalidValue, why + "must be one of exact, "
+                        + lossy.map(\.rawValue).joined(separator: ", "))
+                }
+                codec = name
+            }
+        }
+        var k: Double?
+        if codec?.keepsTopK == true {
+            k = try section.optional("k")?.double(in: 0...1, lowerOpen: true) ?? 0.01
+        } else {
+            try section.reject("k", because: "k applies only to the top-k pull codecs (topk+fp16+zstd, topk+bf16+zstd)")
+        }
+        var resyncEvery = RunConfig.Pulls.defaultResyncEvery
+        if codec == nil {
+            try section.reject("resync_every", because: "exact pulls are always exact: resync_every applies to delta codecs")
+        } else {
+            resyncEvery = try section.optional("resync_every")?.int(in: 1...100_000_000) ?? resyncEvery
+        }
+        try section.finish()
+        return .init(codec: codec, k: k, resyncEvery: resyncEvery)
     }
 
     private func stalenessSection(_ node: ConfigNode) throws -> RunConfig.Staleness {
