@@ -14,13 +14,15 @@ import Wire
 /// The parameter-server throughput benchmark.
 public enum PSBenchmark {
     /// When the benchmark's clients pull.
-    public enum PullPolicy: String, Sendable, CaseIterable {
+    public enum PullTiming: String, Sendable, CaseIterable {
         /// Never: each push names the version of the previous ack as its base, as if the client
         /// were always current. Measures what applying pushes costs the server, nothing else.
         case never
         /// Like `crnn-worker`: pull after a refusal or once the server has moved `bound / 2`
         /// versions past the replica (the full parameter arena, fp32+zstd, cached per version).
         case worker
+        /// After every push (a worker that pulls every step).
+        case everyStep = "every-step"
     }
 
     /// One measurement.
@@ -30,6 +32,8 @@ public enum PSBenchmark {
         public var pushes: Int
         public var applied: Int
         public var pulls: Int
+        /// Pulls answered with a whole anchor (delta pulls: joining, or a new chain).
+        public var anchorPulls: Int
         /// Optimiser steps taken: pushes that arrive during a step share the next one.
         public var updates: Int
         /// Encoded gradient bytes received, parameter bytes sent.
@@ -40,6 +44,7 @@ public enum PSBenchmark {
         public var updatesPerSecond: Double { Double(updates) / seconds }
         public var megabytesInPerSecond: Double { Double(bytesIn) / 1e6 / seconds }
         public var megabytesOutPerSecond: Double { Double(bytesOut) / 1e6 / seconds }
+        public var bytesPerPull: Double { Double(bytesOut) / Double(max(1, pulls)) }
     }
 
     /// Runs `clients` clients against a fresh server for `seconds`.
@@ -49,12 +54,13 @@ public enum PSBenchmark {
     ///   - codec: the codec `payload` was encoded with.
     ///   - payload: one encoded gradient, pushed over and over.
     ///   - sampleCount: samples each push claims (moves the learning-rate schedule only).
+    ///   - pulls: how the server answers pulls (exact, or delta pulls in a codec).
     /// - Throws: bind, connect or request errors.
     public static func run(core: ParameterServerCore, codec: any GradientCodec, payload: [UInt8],
-                           clients: Int, seconds: Double, pull: PullPolicy = .never,
-                           sampleCount: UInt32 = 32) async throws -> Result {
+                           clients: Int, seconds: Double, pull: PullTiming = .never,
+                           sampleCount: UInt32 = 32, pulls: PullPolicy = .exact) async throws -> Result {
         let token = try SharedToken("ps-benchmark")
-        let delegate = BenchmarkDelegate(core: core, codec: codec)
+        let delegate = BenchmarkDelegate(core: core, codec: codec, pullPolicy: pulls)
         var configuration = PSServerConfiguration(token: token, host: "127.0.0.1", port: 0)
         configuration.maximumPayload = max(configuration.maximumPayload, payload.count + (1 << 20), 4 * core.wireCount + (1 << 20))
         var logger = Logger(label: "crnn.ps.benchmark")
@@ -80,12 +86,26 @@ public enum PSBenchmark {
         let startVersion = core.version
         let start = clock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
-        let counts = try await withThrowingTaskGroup(of: (pushes: Int, pulls: Int).self) { group in
+        let counts = try await withThrowingTaskGroup(of: (pushes: Int, pulls: Int, anchors: Int).self) { group in
             for client in connected {
                 group.addTask {
                     var local = client.welcome.currentVersion
-                    var pushes = 0, pulls = 0
-                    if pull == .worker { local = try await client.pull().version; pulls += 1 }
+                    // Clients do not decode what they pull (that is the workers' cost, not the
+                    // server's); they follow the versions and the delta chain's anchor.
+                    var anchor = Pull.none
+                    var pushes = 0, pulls = 0, anchors = 0
+                    func pullNow(since: UInt64) async throws {
+                        let params = try await client.pull(sinceVersion: since, anchorVersion: anchor)
+                        switch params.encoding {
+                        case .unchanged: break
+                        case .fp32Zstd: anchor = Pull.none
+                        case .delta: anchor = params.anchorVersion
+                        case .anchorAndDelta: anchor = params.anchorVersion; anchors += 1
+                        }
+                        local = params.version
+                        pulls += 1
+                    }
+                    if pull != .never { try await pullNow(since: Pull.none) }
                     while clock.now < deadline {
                         let ack = try await client.push(baseVersion: local, sampleCount: sampleCount, loss: 1,
                                                         codecName: codec.name, payload: payload)
@@ -94,18 +114,16 @@ public enum PSBenchmark {
                         case .never:
                             local = ack.newVersion
                         case .worker:
-                            if ack.status == .refused || ack.newVersion >= local + pullEvery {
-                                let params = try await client.pull(sinceVersion: local)
-                                local = params.version
-                                pulls += 1
-                            }
+                            if ack.status == .refused || ack.newVersion >= local + pullEvery { try await pullNow(since: local) }
+                        case .everyStep:
+                            try await pullNow(since: local)
                         }
                     }
-                    return (pushes, pulls)
+                    return (pushes, pulls, anchors)
                 }
             }
-            var total = (pushes: 0, pulls: 0)
-            for try await c in group { total.pushes += c.pushes; total.pulls += c.pulls }
+            var total = (pushes: 0, pulls: 0, anchors: 0)
+            for try await c in group { total.pushes += c.pushes; total.pulls += c.pulls; total.anchors += c.anchors }
             return total
         }
         let elapsed = clock.now - start
@@ -114,7 +132,7 @@ public enum PSBenchmark {
         _ = try? await serving.value
         let tally = delegate.tally
         return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                      pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls,
+                      pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls, anchorPulls: counts.anchors,
                       updates: Int(core.version - startVersion),
                       bytesIn: tally.bytesIn, bytesOut: tally.bytesOut, payloadBytes: payload.count)
     }

@@ -68,6 +68,22 @@ import Wire
         #expect(result.bytesOut > 0)
     }
 
+    @Test func deltaPullsEveryStepSendLessThanTheArena() async throws {
+        let (wire, layout) = try gradient()
+        let codec = try TopKCodec(fraction: 0.1, values: .fp16)
+        let payload = try codec.encode(wire, layout: layout)
+        let exact = try await PSBenchmark.run(core: makeCore(), codec: codec, payload: payload, clients: 2,
+                                              seconds: 0.5, pull: .everyStep)
+        let delta = try await PSBenchmark.run(core: makeCore(), codec: codec, payload: payload, clients: 2,
+                                              seconds: 0.5, pull: .everyStep,
+                                              pulls: .delta(codec: try TopKCodec(fraction: 0.05, values: .fp16), resyncEvery: 1000))
+        // Every push is followed by a pull; each client joined the chain with its anchor.
+        #expect(exact.pulls == exact.pushes + 2 && delta.pulls == delta.pushes + 2)
+        #expect(exact.anchorPulls == 0 && delta.anchorPulls >= 2)
+        #expect(delta.bytesPerPull * 2 < exact.bytesPerPull,
+                "delta \(delta.bytesPerPull) B per pull, exact \(exact.bytesPerPull)")
+    }
+
     @Test func labelsAreSpreadIntoTheModelsClasses() {
         let classes = 30_657
         let mapped = (1...500).map { BenchmarkGradient.modelClass(Int32($0), classes: classes) }
