@@ -34,6 +34,8 @@ public enum PSBenchmark {
         public var pulls: Int
         /// Pulls answered with a whole anchor (delta pulls: joining, or a new chain).
         public var anchorPulls: Int
+        /// Delta pulls: publications the server made (pulls between two get `unchanged`).
+        public var publications: Int
         /// Optimiser steps taken: pushes that arrive during a step share the next one.
         public var updates: Int
         /// Encoded gradient bytes received, parameter bytes sent.
@@ -82,17 +84,34 @@ public enum PSBenchmark {
             serving.cancel()
             throw error
         }
+        // Clients that pull join first (the whole arena, or a delta chain's anchor): a one-time
+        // cost per worker, outside the timed window.
+        let joined: [(version: UInt64, anchor: UInt64)] = try await withThrowingTaskGroup(
+            of: (Int, UInt64, UInt64).self) { group in
+            for (index, client) in connected.enumerated() {
+                group.addTask {
+                    guard pull != .never else { return (index, client.welcome.currentVersion, Pull.none) }
+                    let params = try await client.pull(sinceVersion: Pull.none, anchorVersion: Pull.none)
+                    return (index, params.version, params.encoding == .fp32Zstd ? Pull.none : params.anchorVersion)
+                }
+            }
+            var states = [(version: UInt64, anchor: UInt64)](repeating: (0, Pull.none), count: connected.count)
+            for try await (index, version, anchor) in group { states[index] = (version, anchor) }
+            return states
+        }
+        let joinBytes = delegate.tally.bytesOut
+        let publishedBefore = delegate.pulls.publicationCounts.publications
         let clock = ContinuousClock()
         let startVersion = core.version
         let start = clock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
         let counts = try await withThrowingTaskGroup(of: (pushes: Int, pulls: Int, anchors: Int).self) { group in
-            for client in connected {
+            for (client, state) in zip(connected, joined) {
                 group.addTask {
-                    var local = client.welcome.currentVersion
+                    var local = state.version
                     // Clients do not decode what they pull (that is the workers' cost, not the
                     // server's); they follow the versions and the delta chain's anchor.
-                    var anchor = Pull.none
+                    var anchor = state.anchor
                     var pushes = 0, pulls = 0, anchors = 0
                     func pullNow(since: UInt64) async throws {
                         let params = try await client.pull(sinceVersion: since, anchorVersion: anchor)
@@ -105,7 +124,6 @@ public enum PSBenchmark {
                         local = params.version
                         pulls += 1
                     }
-                    if pull != .never { try await pullNow(since: Pull.none) }
                     while clock.now < deadline {
                         let ack = try await client.push(baseVersion: local, sampleCount: sampleCount, loss: 1,
                                                         codecName: codec.name, payload: payload)
@@ -133,8 +151,9 @@ public enum PSBenchmark {
         let tally = delegate.tally
         return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
                       pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls, anchorPulls: counts.anchors,
+                      publications: delegate.pulls.publicationCounts.publications - publishedBefore,
                       updates: Int(core.version - startVersion),
-                      bytesIn: tally.bytesIn, bytesOut: tally.bytesOut, payloadBytes: payload.count)
+                      bytesIn: tally.bytesIn, bytesOut: tally.bytesOut - joinBytes, payloadBytes: payload.count)
     }
 }
 

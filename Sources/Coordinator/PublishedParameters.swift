@@ -31,6 +31,8 @@ final class PublishedParameters {
     private var publications: [(version: UInt64, bytes: ByteBuffer)] = []
     private var publicationBytes = 0
     private var started = false
+    /// Publications made and chains started since this object was made (benchmarks, metrics).
+    private(set) var publicationsMade = 0, chainsStarted = 0
     /// When the last publication (or anchor) was made, and what it cost.
     private var lastMade = Date.distantPast, lastCost = 0.0
 
@@ -79,6 +81,7 @@ final class PublishedParameters {
         publications = []
         publicationBytes = 0
         started = true
+        chainsStarted += 1
         lastMade = began
         lastCost = Date().timeIntervalSince(began)
     }
@@ -100,6 +103,7 @@ final class PublishedParameters {
         }
         publications.append((version, ByteBuffer(bytes: bytes)))
         publicationBytes += bytes.count
+        publicationsMade += 1
         lastMade = began
         lastCost = Date().timeIntervalSince(began)
     }

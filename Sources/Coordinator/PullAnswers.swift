@@ -123,6 +123,11 @@ public final class PullAnswers: @unchecked Sendable {
         return Params(version: current, encoding: .fp32Zstd, payload: ByteBuffer(bytes: bytes))
     }
 
+    /// Delta pulls: publications made and chains (exact resyncs) started so far.
+    public var publicationCounts: (publications: Int, chains: Int) {
+        encodeLock.withLock { (published?.publicationsMade ?? 0, published?.chainsStarted ?? 0) }
+    }
+
     /// Delta pulls: the current chain's anchor version and latest publication (nil before the
     /// first pull), and a copy of the published arena; for tests.
     public var publication: (anchorVersion: UInt64, version: UInt64, values: [Float])? {

@@ -6,6 +6,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of parts of the system (figures for BENCHMARKS.md).",
-        subcommands: [BenchTrainCommand.self, BenchGenCommand.self, BenchCodecCommand.self, BenchPSCommand.self, BenchQueueCommand.self,
+        subcommands: [BenchTrainCommand.self, BenchGenCommand.self, BenchCodecCommand.self, BenchPSCommand.self, BenchPullsCommand.self, BenchQueueCommand.self,
                       BenchDatasetCommand.self])
 }

@@ -129,7 +129,7 @@ struct BenchPSCommand: ParsableCommand {
             : .delta(codec: try GradientCodecs.named(pullCodec, k: pullK), resyncEvery: UInt64(resyncEvery))
         print("pulls answered: " + (pullCodec == "exact" ? "exact (fp32+zstd arena)"
             : "delta, \(pullCodec)" + (pullCodec.hasPrefix("topk") ? " k \(pullK)" : "") + ", resync every \(resyncEvery) publications"))
-        print("codec            clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  MB/s out    B/pull  workers at full speed")
+        print("codec            clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  publications  MB/s out    B/pull  workers at full speed")
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
             let payload = try gradientCodec.encode(wire, layout: layout)
@@ -145,9 +145,9 @@ struct BenchPSCommand: ParsableCommand {
                                               seconds: seconds, pull: timing, sampleCount: samples, pulls: pulls)
                 }
                 print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: " %7d %10d %10.1f %10.1f %9.1f %6d (%5d) %9.1f %9.0f %12.0f",
+                      + String(format: " %7d %10d %10.1f %10.1f %9.1f %6d (%5d) %13d %9.1f %9.0f %12.0f",
                                n, payload.count, result.pushesPerSecond, result.updatesPerSecond,
-                               result.megabytesInPerSecond, result.pulls, result.anchorPulls,
+                               result.megabytesInPerSecond, result.pulls, result.anchorPulls, result.publications,
                                result.megabytesOutPerSecond, result.bytesPerPull, result.pushesPerSecond * stepTime))
             }
         }
