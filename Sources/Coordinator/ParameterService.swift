@@ -46,7 +46,7 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         let params = try await NIOThreadPool.singleton.runIfActive {
             try trainer.pulls.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
         }
-        trainer.recordPull(bytes: params.byteCount)
+        trainer.recordPull(bytes: params.byteCount, unchanged: params.encoding == .unchanged)
         return params
     }
 

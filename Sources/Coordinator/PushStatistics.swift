@@ -11,6 +11,8 @@ struct PushStatistics {
     private var lossCount = 0
     private var bytesIn = 0
     private var bytesOut = 0
+    /// Pulls answered with parameters (not `unchanged`).
+    private var pulls = 0
     private var rawBytes = 0
     private var staleness: [Int] = []
     private var since = Date()
@@ -26,7 +28,10 @@ struct PushStatistics {
         if loss.isFinite { lossSum += Double(loss); lossCount += 1 }
     }
 
-    mutating func recordPull(bytes: Int) { bytesOut += bytes }
+    mutating func recordPull(bytes: Int, unchanged: Bool) {
+        bytesOut += bytes
+        if !unchanged { pulls += 1 }
+    }
 
     /// The interval's metrics at `step` (the parameter version); resets the interval.
     /// - Parameter updates: optimiser steps taken in the interval (one step may hold several pushes).
@@ -44,6 +49,7 @@ struct PushStatistics {
             MetricSample(run: run, step: step, name: "pushes_per_update", value: Double(applied) / Double(max(updates, 1))),
             MetricSample(run: run, step: step, name: "bytes_in", value: Double(bytesIn)),
             MetricSample(run: run, step: step, name: "bytes_out", value: Double(bytesOut)),
+            MetricSample(run: run, step: step, name: "pulls", value: Double(pulls)),
             MetricSample(run: run, step: step, name: "compression_ratio", value: Double(rawBytes) / Double(max(bytesIn, 1))),
             MetricSample(run: run, step: step, name: "staleness_p50", value: percentile(0.5)),
             MetricSample(run: run, step: step, name: "staleness_p99", value: percentile(0.99)),

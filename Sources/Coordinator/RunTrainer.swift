@@ -100,9 +100,9 @@ final class RunTrainer: @unchecked Sendable {
         }
     }
 
-    func recordPull(bytes: Int) {
+    func recordPull(bytes: Int, unchanged: Bool) {
         metrics?.pull(bytes: bytes)
-        lock.withLock { statistics.recordPull(bytes: bytes) }
+        lock.withLock { statistics.recordPull(bytes: bytes, unchanged: unchanged) }
     }
 
     /// The push-interval metrics since the last call.

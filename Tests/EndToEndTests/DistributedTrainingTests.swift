@@ -7,7 +7,7 @@ extension EndToEnd {
     /// accuracy while a worker is killed and the coordinator restarts under them.
     @Suite struct DistributedTrainingTests {
         /// The demo's recipe (examples/demo.yaml): tiny model, digits.
-        static func config(direction: String, width: Int, height: Int) -> String {
+        static func config(direction: String, width: Int, height: Int, pulls: String = "exact") -> String {
             """
             name: e2e-\(direction)
             model: tiny
@@ -21,6 +21,7 @@ extension EndToEnd {
             optimizer: {type: adam, lr: 0.002}
             schedule: {type: step, every: 5, gamma: 0.2}
             gradients: {codec: fp16+zstd}
+            pulls: {codec: \(pulls)}
             staleness: {bound: 4, policy: downweight}
             validation: {size: 400, every: 200}
             checkpoints: {best: 2, keep_latest: true}
@@ -87,8 +88,10 @@ extension EndToEnd {
 
         @Test func verticalRunLearns() async throws {
             let cluster = try Cluster()
-            // Vertical lines 32 wide and 128 tall: upright digits stacked top to bottom.
-            let run = try cluster.submit(yaml: Self.config(direction: "vertical", width: 32, height: 128))
+            // Vertical lines 32 wide and 128 tall: upright digits stacked top to bottom. Delta pulls
+            // (issue 17): the daemons' real path, over the network, to the same accuracy.
+            let run = try cluster.submit(yaml: Self.config(direction: "vertical", width: 32, height: 128,
+                                                           pulls: "topk+fp16+zstd, k: 0.03"))
             try cluster.startCoordinator()
             try cluster.startWorker()
             try cluster.startWorker()
@@ -98,6 +101,13 @@ extension EndToEnd {
             let best = try cluster.query(
                 "SELECT max(value) FROM metrics WHERE run_id = $1 AND name = 'val_accuracy'", [run]).double(0, 0) ?? 0
             #expect(best >= 0.95, "best validation accuracy \(best)\n\(cluster.logs)")
+            // Exact pulls of this model send ≈ 234 kB each (BENCHMARKS.md, "Delta pulls"); delta
+            // pulls a fraction of that, anchors included.
+            let sent = try cluster.query(
+                "SELECT sum(value) FILTER (WHERE name = 'bytes_out'), sum(value) FILTER (WHERE name = 'pulls') FROM metrics WHERE run_id = $1",
+                [run])
+            let (bytesOut, pulls) = (try sent.double(0, 0) ?? 0, try sent.double(0, 1) ?? 0)
+            #expect(pulls > 20 && bytesOut / pulls < 100_000, "\(bytesOut) bytes in \(pulls) pulls")
 
             // The checkpoint knows it is vertical: predict reads a fresh vertical line rendered by gen.
             let file = cluster.directory + "/best.crnn"
