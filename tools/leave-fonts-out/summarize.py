@@ -2,7 +2,9 @@
 """Prints the leave-fonts-out table: line accuracy and CER of the 12-face and the 9-face model on
 the faces the 9-face model saw and on the 3 it did not, from two `crnnctl eval --json` files.
 
-Usage: summarize.py EVAL_12.json EVAL_9.json HELD_OUT_FACE...
+Usage: summarize.py LABELS.tsv EVAL_12.json EVAL_9.json HELD_OUT_FACE...
+LABELS.tsv (the scored lines' labels, with the font column) gives each face's characters, so that
+CER pools exactly: errors = CER(face) × characters(face).
 The gap that matters: (held out - seen) for the 9-face model minus the same for the 12-face model,
 which removes how hard the three faces are in themselves.
 """
@@ -10,19 +12,30 @@ import json
 import sys
 
 
-def pooled(by_font, faces):
+def characters_by_face(labels):
+    counts = {}
+    with open(labels, encoding="utf-8") as f:
+        for row in f:
+            fields = row.rstrip("\n").split("\t")
+            if len(fields) >= 3:
+                counts[fields[2]] = counts.get(fields[2], 0) + len(fields[1])
+    return counts
+
+
+def pooled(by_font, faces, characters):
     lines = sum(by_font[f]["lines"] for f in faces if f in by_font)
     right = sum(round(by_font[f]["line_accuracy"] * by_font[f]["lines"]) for f in faces if f in by_font)
-    # CER pooled by lines is an approximation (eval reports CER per face, not character counts):
-    cer = sum(by_font[f]["character_error_rate"] * by_font[f]["lines"] for f in faces if f in by_font)
-    return lines, right / lines if lines else float("nan"), cer / lines if lines else float("nan")
+    chars = sum(characters[f] for f in faces if f in by_font)
+    errors = sum(by_font[f]["character_error_rate"] * characters[f] for f in faces if f in by_font)
+    return lines, right / lines if lines else float("nan"), errors / chars if chars else float("nan")
 
 
 def main():
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 5:
         sys.exit(__doc__)
-    twelve, nine = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:3])
-    held = sys.argv[3:]
+    characters = characters_by_face(sys.argv[1])
+    twelve, nine = (json.load(open(p, encoding="utf-8")) for p in sys.argv[2:4])
+    held = sys.argv[4:]
     missing = [f for f in held if f not in twelve["by_font"]]
     if missing:
         sys.exit(f"faces not in the eval's by_font: {missing}")
@@ -31,22 +44,25 @@ def main():
     print("|---|---|---|---|---|")
     gaps = {}
     for name, r in (("12 faces", twelve), ("9 faces", nine)):
-        n_s, acc_s, cer_s = pooled(r["by_font"], seen)
-        n_h, acc_h, cer_h = pooled(r["by_font"], held)
-        gaps[name] = acc_h - acc_s
+        n_s, acc_s, cer_s = pooled(r["by_font"], seen, characters)
+        n_h, acc_h, cer_h = pooled(r["by_font"], held, characters)
+        gaps[name] = (acc_h - acc_s, cer_h - cer_s)
         print(f"| {name} | {r['line_accuracy']:.3f} (CER {r['character_error_rate']:.3f}, {r['lines']} lines) "
-              f"| {acc_s:.3f} (CER≈{cer_s:.3f}, {n_s}) | {acc_h:.3f} (CER≈{cer_h:.3f}, {n_h}) | {gaps[name]:+.3f} |")
+              f"| {acc_s:.3f} (CER {cer_s:.3f}, {n_s}) | {acc_h:.3f} (CER {cer_h:.3f}, {n_h}) "
+              f"| {gaps[name][0]:+.3f} (CER {gaps[name][1]:+.3f}) |")
     print()
     print(f"Font novelty cost (gap of the 9-face model minus gap of the 12-face model): "
-          f"{gaps['9 faces'] - gaps['12 faces']:+.3f} line accuracy on faces never seen")
+          f"{gaps['9 faces'][0] - gaps['12 faces'][0]:+.3f} line accuracy, "
+          f"{gaps['9 faces'][1] - gaps['12 faces'][1]:+.3f} CER on faces never seen")
     print()
-    print("| face | 12 faces | 9 faces |")
-    print("|---|---|---|")
+    print("| face | lines | 12 faces: accuracy, CER | 9 faces: accuracy, CER |")
+    print("|---|---|---|---|")
     for f in sorted(twelve["by_font"]):
         mark = " (held out)" if f in held else ""
         a = twelve["by_font"][f]
-        b = nine["by_font"].get(f, {"line_accuracy": float("nan"), "lines": 0})
-        print(f"| {f}{mark} | {a['line_accuracy']:.3f} ({a['lines']}) | {b['line_accuracy']:.3f} |")
+        b = nine["by_font"].get(f, {"line_accuracy": float("nan"), "character_error_rate": float("nan")})
+        print(f"| {f}{mark} | {a['lines']} | {a['line_accuracy']:.3f}, {a['character_error_rate']:.3f} "
+              f"| {b['line_accuracy']:.3f}, {b['character_error_rate']:.3f} |")
 
 
 if __name__ == "__main__":
