@@ -14,7 +14,9 @@ import Wire
 /// How a run's pulls are answered.
 public enum PullPolicy: Sendable {
     case exact
-    /// Deltas in `codec` against an anchor renewed every `resyncEvery` versions.
+    /// Publications in `codec` on a chain from an exact anchor; a new chain (an exact resync)
+    /// every `resyncEvery` publications. A worker reconnects with a fresh session (no anchor),
+    /// so chains of a server that restarted are never mixed.
     case delta(codec: any GradientCodec, resyncEvery: UInt64)
 
     /// The pull codec's name for the welcome (empty: exact).
