@@ -40,14 +40,7 @@ struct BenchPSCommand: ParsableCommand {
     @Option(help: "When clients pull: never (always current; measures applying pushes), worker (as crnn-worker: on refusal or every bound/2 versions) or every-step (after every push).")
     var pull: String = "never"
 
-    @Option(help: "How the server answers pulls: exact (the whole arena, lossless) or a delta codec (\(GradientCodecs.names.filter { $0 != "fp32+zstd" }.joined(separator: ", "))), as the run config's pulls.codec.")
-    var pullCodec: String = "exact"
-
-    @Option(help: "Kept fraction of a top-k pull codec (pulls.k).")
-    var pullK: Double = 0.01
-
-    @Option(help: "Publications per delta chain before an exact resync (pulls.resync_every).")
-    var resyncEvery: Int = RunConfig.Pulls.defaultResyncEvery
+    @OptionGroup var pulls: PullOptions
 
     @Option(help: "Staleness bound of the server (down-weighting beyond it).")
     var stalenessBound: Int = 8
@@ -86,11 +79,7 @@ struct BenchPSCommand: ParsableCommand {
         guard PSBenchmark.PullTiming(rawValue: pull) != nil else {
             throw ValidationError("--pull must be one of \(PSBenchmark.PullTiming.allCases.map(\.rawValue).joined(separator: ", ")), got \(pull)")
         }
-        guard pullCodec == "exact" || (GradientCodecs.names.contains(pullCodec) && pullCodec != "fp32+zstd") else {
-            throw ValidationError("--pull-codec must be exact or one of \(GradientCodecs.names.filter { $0 != "fp32+zstd" }.joined(separator: ", ")), got \(pullCodec)")
-        }
-        guard pullK > 0 && pullK <= 1 else { throw ValidationError("--pull-k must lie in (0, 1], got \(pullK)") }
-        guard resyncEvery >= 1 else { throw ValidationError("--resync-every must be positive, got \(resyncEvery)") }
+
         guard stalenessBound >= 0 else { throw ValidationError("--staleness-bound must be non-negative") }
         guard threads >= 1, batch >= 1 else { throw ValidationError("--threads and --batch must be positive") }
         guard ModelConfig.isValidWidth(width) else { throw ValidationError("--width must be a multiple of 4 and at least 16, got \(width)") }
@@ -125,10 +114,8 @@ struct BenchPSCommand: ParsableCommand {
             schedule: LearningRateSchedule(baseRate: 1e-3),
             staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
         let timing = PSBenchmark.PullTiming(rawValue: pull)!
-        let pulls: PullPolicy = pullCodec == "exact" ? .exact
-            : .delta(codec: try GradientCodecs.named(pullCodec, k: pullK), resyncEvery: UInt64(resyncEvery))
-        print("pulls answered: " + (pullCodec == "exact" ? "exact (fp32+zstd arena)"
-            : "delta, \(pullCodec)" + (pullCodec.hasPrefix("topk") ? " k \(pullK)" : "") + ", resync every \(resyncEvery) publications"))
+        let pullPolicy = try pulls.policy()
+        print("pulls answered: " + pulls.summary)
         print("codec            clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  publications  MB/s out    B/pull  workers at full speed")
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
@@ -142,7 +129,7 @@ struct BenchPSCommand: ParsableCommand {
                 let seconds = self.seconds, samples = UInt32(batch)
                 let result = try Self.blocking {
                     try await PSBenchmark.run(core: core, codec: gradientCodec, payload: payload, clients: n,
-                                              seconds: seconds, pull: timing, sampleCount: samples, pulls: pulls)
+                                              seconds: seconds, pull: timing, sampleCount: samples, pulls: pullPolicy)
                 }
                 print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
                       + String(format: " %7d %10d %10.1f %10.1f %9.1f %6d (%5d) %13d %9.1f %9.0f %12.0f",

@@ -44,14 +44,7 @@ struct BenchPullsCommand: ParsableCommand {
     @Option(help: "The worker pulls every this many versions (the versions other workers' pushes add between its pulls).")
     var pullEvery: Int = 4
 
-    @Option(help: "Delta codec: \(GradientCodecs.names.filter { $0 != "fp32+zstd" }.joined(separator: ", ")).")
-    var pullCodec: String = "topk+fp16+zstd"
-
-    @Option(help: "Kept fraction of a top-k pull codec.")
-    var pullK: Double = 0.01
-
-    @Option(help: "Publications per chain before an exact resync.")
-    var resyncEvery: Int = RunConfig.Pulls.defaultResyncEvery
+    @OptionGroup var pulls: PullOptions
 
     @Option(help: "Adam's learning rate on the server.")
     var lr: Double = 1e-3
@@ -67,12 +60,11 @@ struct BenchPullsCommand: ParsableCommand {
             throw ValidationError("--preset \(preset) is unknown; use one of \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard classes >= 2 else { throw ValidationError("--classes must be at least 2 (class 0 is the blank), got \(classes)") }
-        guard GradientCodecs.names.contains(pullCodec), pullCodec != "fp32+zstd" else {
-            throw ValidationError("--pull-codec must be one of \(GradientCodecs.names.filter { $0 != "fp32+zstd" }.joined(separator: ", ")), got \(pullCodec)")
+        guard !pulls.isExact else {
+            throw ValidationError("bench pulls compares delta pulls with exact ones: name the delta codec with --pull-codec (\(PullOptions.deltaCodecs.joined(separator: ", ")))")
         }
-        guard pullK > 0 && pullK <= 1 else { throw ValidationError("--pull-k must lie in (0, 1], got \(pullK)") }
-        guard batch >= 1, steps >= 1, threads >= 1, pullEvery >= 1, resyncEvery >= 1 else {
-            throw ValidationError("--batch, --steps, --threads, --pull-every and --resync-every must be positive")
+        guard batch >= 1, steps >= 1, threads >= 1, pullEvery >= 1 else {
+            throw ValidationError("--batch, --steps, --threads and --pull-every must be positive")
         }
         guard warmupSteps >= 0 else { throw ValidationError("--warmup-steps must be non-negative, got \(warmupSteps)") }
         guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
@@ -88,22 +80,21 @@ struct BenchPullsCommand: ParsableCommand {
             model: server, optimizer: Adam(layout: server.parameters.layout), schedule: LearningRateSchedule(baseRate: Float(lr)),
             staleness: StalenessRule(bound: 1 << 20, policy: .downweight), samplesPerEpoch: 1 << 30)
         defer { core.stop() }
-        let deltaCodec = try GradientCodecs.named(pullCodec, k: pullK)
-        let pulls = PullAnswers(core: core, policy: .delta(codec: deltaCodec, resyncEvery: UInt64(resyncEvery)))
+        let answers = PullAnswers(core: core, policy: try pulls.policy())
         let exact = PullAnswers(core: core)
         let layout = BenchmarkGradient.layout(of: worker)
         let source = try SyntheticSource(charset: try Charset.named(charset), fonts: try FontSet.load(fontDirectory: fontDir),
                                          width: width, height: 32)
         print("preset \(preset), \(classes) classes, wire arena \(core.wireCount) values; batch \(batch) lines 32×\(width) "
               + "from \(charset); server Adam lr \(lr), one step per push; the worker pulls every \(pullEvery) versions; "
-              + "delta pulls: \(pullCodec)" + (pullCodec.hasPrefix("topk") ? " k \(pullK)" : "") + ", resync every \(resyncEvery)")
+              + "pulls: " + pulls.summary)
         var since = Pull.none, anchor = Pull.none
         var measured: [(bytes: Int, exact: Int, anchor: Bool)] = []
         let lossless = FP32ZstdCodec()
         for step in 0..<(warmupSteps + steps) {
             // The worker trains on the parameters it pulled: exact ones, so the gradients are real.
             if step % pullEvery == 0 {
-                let params = try pulls.answer(sinceVersion: since, anchorVersion: anchor, reuseRecent: false)
+                let params = try answers.answer(sinceVersion: since, anchorVersion: anchor, reuseRecent: false)
                 let whole = try exact.answer(sinceVersion: Pull.none, reuseRecent: false)
                 if params.encoding != .unchanged {
                     since = params.version
