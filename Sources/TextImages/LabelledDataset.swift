@@ -30,7 +30,14 @@ public struct LabelledDataset: Sendable {
     /// Reads `directory/labels.tsv`.
     /// - Throws: `DatasetError` naming the file and line of a malformed entry or a missing image.
     public init(directory: String, charset: Charset) throws {
-        let file = directory + "/labels.tsv"
+        try self.init(labelsFile: directory + "/labels.tsv", charset: charset)
+    }
+
+    /// Reads a labels file of any name; its image paths are relative to the file's folder.
+    /// - Throws: as `init(directory:charset:)`.
+    public init(labelsFile file: String, charset: Charset) throws {
+        let folder = (file as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
         guard FileManager.default.fileExists(atPath: file) else { throw DatasetError.missingLabels(file) }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw DatasetError.badLine(file: file, line: 0, reason: "not readable as UTF-8")

@@ -52,7 +52,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With --synthetic: a folder of extra .ttf/.otf/.ttc fonts, added to the default faces.")
     var fontDir: String?
 
-    @Option(help: "A labelled folder's labels.tsv (or the folder holding it).")
+    @Option(help: "A labels file (relative/path<TAB>text[<TAB>font] per line, paths relative to its folder; any name: a subset of a set's lines scores that subset), or a folder holding labels.tsv.")
     var labels: String?
 
     @Option(help: "Print the K worst lines (truth, prediction, edit distance, image or sample index).")
@@ -122,8 +122,7 @@ struct EvalCommand: ParsableCommand {
             evaluation = try recognizer.evaluate(synthetic: source, count: synthetic, seed: seed, beamWidth: beam, batchSize: batch)
         } else {
             let file = Self.labelsFile(labels!)
-            let directory = (file as NSString).deletingLastPathComponent
-            let dataset = try LabelledDataset(directory: directory.isEmpty ? "." : directory, charset: recognizer.charset)
+            let dataset = try LabelledDataset(labelsFile: file, charset: recognizer.charset)
             report.data = "\(dataset.count) labelled images from \(file)"
             let unknown = dataset.unknownCharacters.filter { !(ignoreSpaces && $0.key == " ") }
             if !unknown.isEmpty {

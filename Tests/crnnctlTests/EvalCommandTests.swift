@@ -108,6 +108,14 @@ import TextImages
         // The folder itself works as well as its labels.tsv.
         let byFolder = try Self.json(try crnnctl(["eval", "--checkpoint", checkpoint, "--labels", folder, "--threads", "1", "--json"]))
         #expect(byFolder["correct_lines"] as? Int == expectedCorrect)
+
+        // A labels file of another name scores exactly its lines (a subset of the set's).
+        let subset = (0..<4).map { "line\($0).png\t\(truths[$0])\n" }.joined()
+        try subset.write(toFile: folder + "/first-four.tsv", atomically: true, encoding: .utf8)
+        let bySubset = try Self.json(try crnnctl(["eval", "--checkpoint", checkpoint, "--labels", folder + "/first-four.tsv",
+                                                  "--threads", "1", "--json"]))
+        #expect(bySubset["lines"] as? Int == 4)
+        #expect(bySubset["correct_lines"] as? Int == zip(readings.prefix(4), truths.prefix(4)).filter { $0 == $1 }.count)
     }
 
     @Test(arguments: [

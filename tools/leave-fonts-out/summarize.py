@@ -5,8 +5,9 @@ the faces the 9-face model saw and on the 3 it did not, from two `crnnctl eval -
 Usage: summarize.py LABELS.tsv EVAL_12.json EVAL_9.json HELD_OUT_FACE...
 LABELS.tsv (the scored lines' labels, with the font column) gives each face's characters, so that
 CER pools exactly: errors = CER(face) × characters(face).
-The gap that matters: (held out - seen) for the 9-face model minus the same for the 12-face model,
-which removes how hard the three faces are in themselves.
+The figure that matters, the font novelty cost: (held out − seen) for the 12-face model minus the
+same for the 9-face model — how much more the 9-face model loses on faces it never saw than a
+model that saw them; subtracting the 12-face model's gap removes how hard the three faces are.
 """
 import json
 import sys
@@ -51,9 +52,9 @@ def main():
               f"| {acc_s:.3f} (CER {cer_s:.3f}, {n_s}) | {acc_h:.3f} (CER {cer_h:.3f}, {n_h}) "
               f"| {gaps[name][0]:+.3f} (CER {gaps[name][1]:+.3f}) |")
     print()
-    print(f"Font novelty cost (gap of the 9-face model minus gap of the 12-face model): "
-          f"{gaps['9 faces'][0] - gaps['12 faces'][0]:+.3f} line accuracy, "
-          f"{gaps['9 faces'][1] - gaps['12 faces'][1]:+.3f} CER on faces never seen")
+    print(f"Font novelty cost (12-face model's held-out − seen gap minus the 9-face model's; positive: "
+          f"unseen faces cost accuracy): {gaps['12 faces'][0] - gaps['9 faces'][0]:+.3f} line accuracy, "
+          f"{gaps['9 faces'][1] - gaps['12 faces'][1]:+.3f} CER")
     print()
     print("| face | lines | 12 faces: accuracy, CER | 9 faces: accuracy, CER |")
     print("|---|---|---|---|")
