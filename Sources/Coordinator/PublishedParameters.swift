@@ -33,8 +33,8 @@ final class PublishedParameters {
     private var started = false
     /// Publications made and chains started since this object was made (benchmarks, metrics).
     private(set) var publicationsMade = 0, chainsStarted = 0
-    /// When the last publication (or anchor) was made, and what it cost.
-    private var lastMade = Date.distantPast, lastCost = 0.0
+    /// The last publication (or anchor): its version, when it was made, what it cost.
+    private var last = PullEncoding(version: 0, at: .distantPast, cost: 0)
 
     init(codec: any GradientCodec, resyncEvery: UInt64) {
         self.codec = codec
@@ -44,17 +44,15 @@ final class PublishedParameters {
     /// The version of the chain's latest publication (its anchor's before the first).
     var latestVersion: UInt64 { publications.last?.version ?? anchorVersion }
 
-    /// Brings the chain up to `current` (a new chain when due; else one publication, unless
-    /// `reuseRecent` and the last one is younger than `reuseFactor` × its cost), then answers a
-    /// worker holding the chain's publication `sinceVersion` on the anchor of `heldAnchor`.
-    func answer(sinceVersion: UInt64?, heldAnchor: UInt64, core: ParameterServerCore, reuseRecent: Bool,
-                reuseFactor: Double) throws -> Params {
+    /// Brings the chain up to the server's version (a new chain when due; else one publication,
+    /// unless the last one still serves: `PullEncoding.serves`), then answers a worker holding
+    /// the chain's publication `sinceVersion` on the anchor of `heldAnchor`.
+    func answer(sinceVersion: UInt64?, heldAnchor: UInt64, core: ParameterServerCore, reuseRecent: Bool) throws -> Params {
         let current = core.version
         let outweighsAnchor = started && publicationBytes > Self.outweighFactor * anchor.readableBytes
         if !started || UInt64(publications.count) >= resyncEvery || outweighsAnchor {
             try restart(core: core)
-        } else if current > latestVersion
-                    && !(reuseRecent && Date().timeIntervalSince(lastMade) < reuseFactor * lastCost) {
+        } else if !last.serves(current: current, reuseRecent: reuseRecent) {
             try publish(core: core)
         }
         let onChain = heldAnchor == anchorVersion
@@ -82,8 +80,7 @@ final class PublishedParameters {
         publicationBytes = 0
         started = true
         chainsStarted += 1
-        lastMade = began
-        lastCost = Date().timeIntervalSince(began)
+        last = PullEncoding(version: version, at: began, cost: Date().timeIntervalSince(began))
     }
 
     /// One publication: the change since the published arena, encoded, and added back decoded.
@@ -104,7 +101,6 @@ final class PublishedParameters {
         publications.append((version, ByteBuffer(bytes: bytes)))
         publicationBytes += bytes.count
         publicationsMade += 1
-        lastMade = began
-        lastCost = Date().timeIntervalSince(began)
+        last = PullEncoding(version: version, at: began, cost: Date().timeIntervalSince(began))
     }
 }

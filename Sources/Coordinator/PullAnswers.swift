@@ -26,6 +26,20 @@ public enum PullPolicy: Sendable {
     }
 }
 
+/// When an encoding of the parameters (an exact arena, a publication, an anchor) was made, of
+/// which version, and what it cost.
+struct PullEncoding {
+    var version: UInt64
+    var at: Date
+    var cost: Double
+
+    /// Whether it still answers pulls: it is of the current version, or (with `reuseRecent`)
+    /// younger than `PullAnswers.reuseFactor` × what it cost.
+    func serves(current: UInt64, reuseRecent: Bool) -> Bool {
+        version == current || (reuseRecent && Date().timeIntervalSince(at) < PullAnswers.reuseFactor * cost)
+    }
+}
+
 extension RunRecipe {
     /// The run config's `pulls` section as the parameter server answers it.
     public func makePullPolicy() throws -> PullPolicy {
@@ -39,22 +53,9 @@ public final class PullAnswers: @unchecked Sendable {
     public let core: ParameterServerCore
     public let policy: PullPolicy
     private let encodeLock = NSLock()
-    private var cached: (encoding: Encoding, bytes: [UInt8])?
+    private var cached: (encoding: PullEncoding, bytes: [UInt8])?
     /// Delta pulls: the chain of published parameters.
     private let published: PublishedParameters?
-
-    /// When an encoding was made, of which version, and what it cost.
-    private struct Encoding {
-        var version: UInt64
-        var at: Date
-        var cost: Double
-
-        /// Whether this encoding answers a pull now: it is of the current version, or (with
-        /// `reuseRecent`) younger than `reuseFactor` × what encoding it cost.
-        func serves(current: UInt64, reuseRecent: Bool) -> Bool {
-            version == current || (reuseRecent && Date().timeIntervalSince(at) < PullAnswers.reuseFactor * cost)
-        }
-    }
 
     /// A cached encoding of an older version is served while it is younger than `reuseFactor` ×
     /// what encoding it cost (see `parameters(reuseRecent:encode:)`).
@@ -84,7 +85,7 @@ public final class PullAnswers: @unchecked Sendable {
         let (snapshot, snapshotVersion) = snapshot()
         let started = Date()
         let bytes = try encode(snapshot)
-        cached = (Encoding(version: snapshotVersion, at: started, cost: Date().timeIntervalSince(started)), bytes)
+        cached = (PullEncoding(version: snapshotVersion, at: started, cost: Date().timeIntervalSince(started)), bytes)
         return (snapshotVersion, bytes)
     }
 
@@ -113,7 +114,7 @@ public final class PullAnswers: @unchecked Sendable {
         if let published {
             return try encodeLock.withLock {
                 try published.answer(sinceVersion: holds ? sinceVersion : nil, heldAnchor: anchorVersion, core: core,
-                                     reuseRecent: reuse, reuseFactor: Self.reuseFactor)
+                                     reuseRecent: reuse)
             }
         }
         let (current, bytes) = try parameters(reuseRecent: reuse) {

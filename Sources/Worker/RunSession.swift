@@ -110,49 +110,49 @@ public final class RunSession: @unchecked Sendable {
         bytesPulled += params.byteCount
         pullsInstalled += 1
         if params.encoding == .anchorAndDelta { anchorsInstalled += 1 }
-        switch params.encoding {
-        case .unchanged:
-            return
-        case .fp32Zstd:
+        if params.encoding == .fp32Zstd {
             try params.payload.withUnsafeReadableBytes { raw in
                 try wire.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
             }
-        case .delta, .anchorAndDelta:
-            guard let pullCodec else { throw WorkerError.unexpectedDelta(run: recipe.run) }
-            var arena: [Float]
-            if params.encoding == .anchorAndDelta {
-                arena = published ?? [Float](repeating: 0, count: wire.count)
-                published = nil
-                try params.anchor.withUnsafeReadableBytes { raw in
-                    try arena.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
-                }
-            } else {
-                guard let held = published, params.anchorVersion == anchorVersion else {
-                    throw WorkerError.unknownAnchor(run: recipe.run, asked: params.anchorVersion, held: anchorVersion)
-                }
-                arena = held
-                published = nil
-            }
-            // Nothing is kept from a pull that fails halfway: the next pull starts from the anchor.
-            anchorVersion = Pull.none
-            for increment in params.increments {
-                try increment.withUnsafeReadableBytes { raw in
-                    try arena.withUnsafeMutableBufferPointer { try pullCodec.decode(raw, scaledBy: 1, addingTo: $0) }
-                }
-            }
-            guard allFinite(arena) else { throw WorkerError.nonFiniteParameters(run: recipe.run) }
+            WireArena.load(wire, into: model)
+        } else {
+            let arena = try followChain(params)
             WireArena.load(arena, into: model)
-            published = arena
-            anchorVersion = params.anchorVersion
-            baseline = model.buffers.values
-            localVersion = params.version
-            hasParameters = true
-            return
         }
-        WireArena.load(wire, into: model)
         baseline = model.buffers.values
         localVersion = params.version
         hasParameters = true
+    }
+
+    /// Delta pulls: the published arena after `params` (a new anchor, or the one held, plus the
+    /// publications in order). Nothing is kept from a pull that fails halfway: the next pull then
+    /// asks for the anchor again.
+    private func followChain(_ params: Params) throws -> [Float] {
+        guard let pullCodec else { throw WorkerError.unexpectedDelta(run: recipe.run) }
+        var arena: [Float]
+        if params.encoding == .anchorAndDelta {
+            arena = published ?? [Float](repeating: 0, count: wire.count)
+            published = nil
+            try params.anchor.withUnsafeReadableBytes { raw in
+                try arena.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
+            }
+        } else {
+            guard let held = published, params.anchorVersion == anchorVersion else {
+                throw WorkerError.unknownAnchor(run: recipe.run, asked: params.anchorVersion, held: anchorVersion)
+            }
+            arena = held
+            published = nil   // arena is now the only reference: the publications add in place
+        }
+        anchorVersion = Pull.none
+        for increment in params.increments {
+            try increment.withUnsafeReadableBytes { raw in
+                try arena.withUnsafeMutableBufferPointer { try pullCodec.decode(raw, scaledBy: 1, addingTo: $0) }
+            }
+        }
+        guard allFinite(arena) else { throw WorkerError.nonFiniteParameters(run: recipe.run) }
+        published = arena
+        anchorVersion = params.anchorVersion
+        return arena
     }
 
     /// One minibatch: forward, backward, push the encoded gradient (on the version it was
