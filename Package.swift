@@ -167,7 +167,8 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Coordinator", "Training", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "WebUITests", dependencies: ["WebUI", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Coordinator", "Engine", "Wire"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Coordinator", "Engine", "Training", "Wire",
+                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "TextImages"]),
         .testTarget(name: "DatasetImportTests", dependencies: ["DatasetImport", "TextImages"], exclude: ["Fixtures"]),
         .testTarget(

@@ -61,83 +61,111 @@ public enum PSBenchmark {
     public static func run(core: ParameterServerCore, codec: any GradientCodec, payload: [UInt8],
                            clients: Int, seconds: Double, pull: PullTiming = .never,
                            sampleCount: UInt32 = 32, pulls: PullPolicy = .exact) async throws -> Result {
+        try await run(shards: [core], codec: codec, payloads: [payload], clients: clients, seconds: seconds,
+                      pull: pull, sampleCount: sampleCount, pulls: pulls)
+    }
+
+    /// Runs `clients` clients against one fresh server per shard for `seconds`: each client step
+    /// pushes its range's payload to every shard and pulls from every shard, in parallel, as a
+    /// worker of a sharded run does; a step counts as one push.
+    ///
+    /// - Parameters:
+    ///   - shards: the shards' parameter servers, `shards[s].range.shard == s` (one core: unsharded).
+    ///   - payloads: one encoded gradient per shard (its range of the wire arena, in its layout).
+    /// - Throws: bind, connect or request errors.
+    public static func run(shards cores: [ParameterServerCore], codec: any GradientCodec, payloads: [[UInt8]],
+                           clients: Int, seconds: Double, pull: PullTiming = .never,
+                           sampleCount: UInt32 = 32, pulls: PullPolicy = .exact) async throws -> Result {
+        precondition(!cores.isEmpty && payloads.count == cores.count, "one payload per shard")
         let token = try SharedToken("ps-benchmark")
-        let delegate = BenchmarkDelegate(core: core, codec: codec, pullPolicy: pulls)
+        let delegates = cores.map { BenchmarkDelegate(core: $0, codec: codec, pullPolicy: pulls) }
+        let largest = zip(cores, payloads).map { max($1.count, 4 * $0.wireCount) }.max()!
         var configuration = PSServerConfiguration(token: token, host: "127.0.0.1", port: 0)
-        configuration.maximumPayload = max(configuration.maximumPayload, payload.count + (1 << 20), 4 * core.wireCount + (1 << 20))
+        configuration.maximumPayload = max(configuration.maximumPayload, largest + (1 << 20))
         var logger = Logger(label: "crnn.ps.benchmark")
         logger.logLevel = .warning
-        let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
-        let serving = Task { try await server.run() }
-        let pullEvery = UInt64(max(1, core.policy.staleness.bound / 2))
+        var servers: [PSServer] = []
+        var serving: [Task<Void, any Error>] = []
+        func closeAll(_ connected: [[PSClient]]) async {
+            for client in connected.joined() { await client.close() }
+            for server in servers { await server.close() }
+            for task in serving { _ = try? await task.value }
+        }
+        for delegate in delegates {
+            let server = try await PSServer.bind(configuration: configuration, delegate: delegate, logger: logger)
+            servers.append(server)
+            serving.append(Task { try await server.run() })
+        }
+        let pullEvery = UInt64(max(1, cores[0].policy.staleness.bound / 2))
+        let shardCount = UInt32(cores.count)
 
-        var connected: [PSClient] = []
+        var connected: [[PSClient]] = []
         do {
             for i in 0..<clients {
-                connected.append(try await PSClient.connect(
-                    host: "127.0.0.1", port: server.port, token: token, clientName: "bench-\(i)", runID: BenchmarkDelegate.runID,
-                    maximumPayload: configuration.maximumPayload))
+                var links: [PSClient] = []
+                for (s, server) in servers.enumerated() {
+                    links.append(try await PSClient.connect(
+                        host: "127.0.0.1", port: server.port, token: token, clientName: "bench-\(i)", runID: BenchmarkDelegate.runID,
+                        shard: UInt32(s), shards: shardCount, maximumPayload: configuration.maximumPayload))
+                }
+                connected.append(links)
             }
         } catch {
-            for client in connected { await client.close() }
-            await server.close()
-            serving.cancel()
+            await closeAll(connected)
             throw error
         }
         // Clients that pull join first (the whole arena, or a delta chain's anchor): a one-time
         // cost per worker, outside the timed window.
-        let joined: [(version: UInt64, anchor: UInt64)] = try await withThrowingTaskGroup(
-            of: (Int, UInt64, UInt64).self) { group in
-            for (index, client) in connected.enumerated() {
+        let joined: [[ShardState]] = try await withThrowingTaskGroup(of: (Int, [ShardState]).self) { group in
+            for (index, links) in connected.enumerated() {
                 group.addTask {
-                    guard pull != .never else { return (index, client.welcome.currentVersion, Pull.none) }
-                    let params = try await client.pull(sinceVersion: Pull.none, anchorVersion: Pull.none)
-                    return (index, params.version, params.encoding == .fp32Zstd ? Pull.none : params.anchorVersion)
+                    var states: [ShardState] = []
+                    for client in links {
+                        guard pull != .never else { states.append(ShardState(version: client.welcome.currentVersion)); continue }
+                        var state = ShardState(version: Pull.none)
+                        try await state.pull(client, since: Pull.none)
+                        state.pulls = 0
+                        state.anchors = 0
+                        states.append(state)
+                    }
+                    return (index, states)
                 }
             }
-            var states = [(version: UInt64, anchor: UInt64)](repeating: (0, Pull.none), count: connected.count)
-            for try await (index, version, anchor) in group { states[index] = (version, anchor) }
-            return states
+            var all = [[ShardState]](repeating: [], count: connected.count)
+            for try await (index, states) in group { all[index] = states }
+            return all
         }
-        let joinBytes = delegate.tally.bytesOut
-        let publishedBefore = delegate.pulls.publicationCounts.publications
+        let joinBytes = delegates.reduce(0) { $0 + $1.tally.bytesOut }
+        let publishedBefore = delegates.reduce(0) { $0 + $1.pulls.publicationCounts.publications }
         let clock = ContinuousClock()
-        let startVersion = core.version
+        let startVersions = cores.map(\.version)
         let start = clock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
         let counts = try await withThrowingTaskGroup(of: (pushes: Int, pulls: Int, anchors: Int).self) { group in
-            for (client, state) in zip(connected, joined) {
+            for (links, initial) in zip(connected, joined) {
                 group.addTask {
-                    var local = state.version
-                    // Clients do not decode what they pull (that is the workers' cost, not the
-                    // server's); they follow the versions and the delta chain's anchor.
-                    var anchor = state.anchor
-                    var pushes = 0, pulls = 0, anchors = 0
-                    func pullNow(since: UInt64) async throws {
-                        let params = try await client.pull(sinceVersion: since, anchorVersion: anchor)
-                        switch params.encoding {
-                        case .unchanged: break
-                        case .fp32Zstd: anchor = Pull.none
-                        case .delta: anchor = params.anchorVersion
-                        case .anchorAndDelta: anchor = params.anchorVersion; anchors += 1
-                        }
-                        local = params.version
-                        pulls += 1
-                    }
+                    var states = initial
+                    var steps = 0
                     while clock.now < deadline {
-                        let ack = try await client.push(baseVersion: local, sampleCount: sampleCount, loss: 1,
-                                                        codecName: codec.name, payload: payload)
-                        pushes += 1
-                        switch pull {
-                        case .never:
-                            local = ack.newVersion
-                        case .worker:
-                            if ack.status == .refused || ack.newVersion >= local + pullEvery { try await pullNow(since: local) }
-                        case .everyStep:
-                            try await pullNow(since: local)
+                        // Every shard's push (and pull) of one step, in parallel.
+                        states = try await withThrowingTaskGroup(of: (Int, ShardState).self) { step in
+                            for (s, client) in links.enumerated() {
+                                let state = states[s], payload = payloads[s]
+                                step.addTask {
+                                    var state = state
+                                    try await state.push(client, codec: codec, payload: payload, sampleCount: sampleCount,
+                                                         pull: pull, pullEvery: pullEvery)
+                                    return (s, state)
+                                }
+                            }
+                            var next = states
+                            for try await (s, state) in step { next[s] = state }
+                            return next
                         }
+                        steps += 1
                     }
-                    return (pushes, pulls, anchors)
+                    // Pulls and anchors of every shard; a step is one push.
+                    return (steps, states.reduce(0) { $0 + $1.pulls } / links.count, states.reduce(0) { $0 + $1.anchors })
                 }
             }
             var total = (pushes: 0, pulls: 0, anchors: 0)
@@ -145,15 +173,52 @@ public enum PSBenchmark {
             return total
         }
         let elapsed = clock.now - start
-        for client in connected { await client.bye() }
-        await server.close()
-        _ = try? await serving.value
-        let tally = delegate.tally
+        for client in connected.joined() { await client.bye() }
+        for server in servers { await server.close() }
+        for task in serving { _ = try? await task.value }
+        let tallies = delegates.map(\.tally)
+        let updates = zip(cores, startVersions).map { Int($0.version - $1) }
         return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                      pushes: counts.pushes, applied: tally.applied, pulls: counts.pulls, anchorPulls: counts.anchors,
-                      publications: delegate.pulls.publicationCounts.publications - publishedBefore,
-                      updates: Int(core.version - startVersion),
-                      bytesIn: tally.bytesIn, bytesOut: tally.bytesOut - joinBytes, payloadBytes: payload.count)
+                      pushes: counts.pushes, applied: tallies.map(\.applied).min() ?? 0, pulls: counts.pulls,
+                      anchorPulls: counts.anchors,
+                      publications: delegates.reduce(0) { $0 + $1.pulls.publicationCounts.publications } - publishedBefore,
+                      updates: updates.min() ?? 0,
+                      bytesIn: tallies.reduce(0) { $0 + $1.bytesIn }, bytesOut: tallies.reduce(0) { $0 + $1.bytesOut } - joinBytes,
+                      payloadBytes: payloads.reduce(0) { $0 + $1.count })
+    }
+
+    /// One client's view of one shard: the version it holds and the delta chain it follows.
+    /// Clients do not decode what they pull (that is the workers' cost, not the server's).
+    struct ShardState: Sendable {
+        var version: UInt64
+        var anchor = Pull.none
+        var pulls = 0, anchors = 0
+
+        mutating func pull(_ client: PSClient, since: UInt64) async throws {
+            let params = try await client.pull(sinceVersion: since, anchorVersion: anchor)
+            switch params.encoding {
+            case .unchanged: break
+            case .fp32Zstd: anchor = Pull.none
+            case .delta: anchor = params.anchorVersion
+            case .anchorAndDelta: anchor = params.anchorVersion; anchors += 1
+            }
+            version = params.version
+            pulls += 1
+        }
+
+        mutating func push(_ client: PSClient, codec: any GradientCodec, payload: [UInt8], sampleCount: UInt32,
+                           pull: PullTiming, pullEvery: UInt64) async throws {
+            let ack = try await client.push(baseVersion: version, sampleCount: sampleCount, loss: 1,
+                                            codecName: codec.name, payload: payload)
+            switch pull {
+            case .never:
+                version = ack.newVersion
+            case .worker:
+                if ack.status == .refused || ack.newVersion >= version + pullEvery { try await self.pull(client, since: version) }
+            case .everyStep:
+                try await self.pull(client, since: version)
+            }
+        }
     }
 }
 
@@ -232,8 +297,7 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
 
     func welcome(_ hello: Hello) async throws -> Welcome {
         guard hello.runID == Self.runID else { throw ParameterServiceRefusal.unknownRun(hello.runID) }
-        return Welcome(runID: hello.runID, currentVersion: core.version, parameterCount: UInt64(core.wireCount),
-                       codecName: codec.name, pullCodecName: pulls.policy.codecName)
+        return try core.welcome(hello, codecName: codec.name, pullCodecName: pulls.policy.codecName)
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {

@@ -21,7 +21,7 @@ public final class InProcessLink: ParameterServerLink, @unchecked Sendable {
         self.reuseRecentPulls = reuseRecentPulls
         pulls = PullAnswers(core: core, policy: pullPolicy)
         welcome = Welcome(runID: runID, currentVersion: core.version, parameterCount: UInt64(core.wireCount),
-                          codecName: codec.name, pullCodecName: pullPolicy.codecName)
+                          codecName: codec.name, pullCodecName: pullPolicy.codecName, range: core.servedRange)
     }
 
     /// The answers to this link's pulls (its anchor, for tests).

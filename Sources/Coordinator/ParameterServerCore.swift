@@ -20,11 +20,32 @@ public struct PushOutcome: Sendable, Equatable {
     public var reason: String
 }
 
-/// One run's parameters and optimiser. Thread-safe: any number of connections submit pushes;
-/// each is decoded into the pending update as it arrives, and the run's optimiser thread turns
-/// the pending update into one optimiser step whenever the mode says it is due.
+/// The arenas one parameter server steps: a whole model's, or one range's (a shard of a run).
+public struct ServedArenas: @unchecked Sendable {
+    /// The range's parameters (stepped by the optimiser), their gradient, its running statistics.
+    public let parameters: ParameterArena
+    public let gradients: ParameterArena
+    public let buffers: ParameterArena
+
+    /// Wire values: parameters, then running statistics.
+    public var wireValues: [Float] { parameters.values + buffers.values }
+}
+
+/// One run's parameters and optimiser, or one range of them (a shard: `range`). Thread-safe: any
+/// number of connections submit pushes; each is decoded into the pending update as it arrives, and
+/// the run's optimiser thread turns the pending update into one optimiser step whenever the mode
+/// says it is due.
 public final class ParameterServerCore: @unchecked Sendable {
-    public let model: CRNNModel
+    /// The run's model, when this core serves the whole arena (a shard's core has none: the run's
+    /// model is the shards' ranges gathered, `ShardedParameters`).
+    public var model: CRNNModel {
+        guard let whole else { preconditionFailure("the core of \(range) has no model; gather the shards") }
+        return whole
+    }
+    private let whole: CRNNModel?
+    /// What this core serves: the whole wire arena, or one shard's range of it.
+    public let range: ArenaRange
+    public let served: ServedArenas
     public let optimizer: any Optimizer
     public let schedule: LearningRateSchedule
     public let policy: UpdatePolicy
@@ -52,16 +73,52 @@ public final class ParameterServerCore: @unchecked Sendable {
     private let onStep: (@Sendable (Double) -> Void)?
 
     /// Parameter tensor sizes followed by buffer tensor sizes: the layout codecs see.
-    public let wireLayout: [Int]
-    public var parameterCount: Int { model.parameters.count }
-    public var wireCount: Int { model.parameters.count + model.buffers.count }
+    public var wireLayout: [Int] { range.pieces }
+    public var parameterCount: Int { range.parameterCount }
+    public var wireCount: Int { range.count }
 
-    public init(model: CRNNModel, optimizer: any Optimizer, schedule: LearningRateSchedule,
-                staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
-                clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0, samplesApplied: Int = 0,
-                maxSamplesPerPush: Int = .max, onStep: (@Sendable (Double) -> Void)? = nil) {
+    /// A core serving `model`'s whole wire arena (its own arenas: validation and checkpoints read the model).
+    public convenience init(model: CRNNModel, optimizer: any Optimizer, schedule: LearningRateSchedule,
+                            staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
+                            clipNorm: Float = 0, samplesPerEpoch: Int, version: UInt64 = 0, samplesApplied: Int = 0,
+                            maxSamplesPerPush: Int = .max, onStep: (@Sendable (Double) -> Void)? = nil) {
+        self.init(whole: model, range: ArenaRanges.whole(model),
+                  served: ServedArenas(parameters: model.parameters, gradients: model.gradients, buffers: model.buffers),
+                  optimizer: optimizer, schedule: schedule, staleness: staleness, mode: mode,
+                  barrierTimeout: barrierTimeout, clipNorm: clipNorm, samplesPerEpoch: samplesPerEpoch, version: version,
+                  samplesApplied: samplesApplied, maxSamplesPerPush: maxSamplesPerPush, onStep: onStep)
+    }
+
+    /// A core serving one shard: `range` of `wire` (the run's wire arena, whose values it copies).
+    /// `optimizer` follows `range.parameterLayout`. Clipping by the global norm needs every shard's
+    /// gradient, so a shard does not clip.
+    public convenience init(range: ArenaRange, wire: [Float], optimizer: any Optimizer, schedule: LearningRateSchedule,
+                            staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
+                            samplesPerEpoch: Int, version: UInt64 = 0, samplesApplied: Int = 0,
+                            maxSamplesPerPush: Int = .max, onStep: (@Sendable (Double) -> Void)? = nil) {
+        precondition(range.upper <= wire.count, "\(range) lies outside a wire arena of \(wire.count) values")
+        let served = ServedArenas(parameters: ParameterArena(layout: range.parameterLayout),
+                                  gradients: ParameterArena(layout: range.parameterLayout),
+                                  buffers: ParameterArena(layout: range.bufferLayout))
+        let split = range.lower + range.parameterCount
+        served.parameters.load(Array(wire[range.lower..<split]))
+        served.buffers.load(Array(wire[split..<range.upper]))
+        self.init(whole: nil, range: range, served: served, optimizer: optimizer, schedule: schedule,
+                  staleness: staleness, mode: mode, barrierTimeout: barrierTimeout, clipNorm: 0,
+                  samplesPerEpoch: samplesPerEpoch, version: version, samplesApplied: samplesApplied,
+                  maxSamplesPerPush: maxSamplesPerPush, onStep: onStep)
+    }
+
+    private init(whole: CRNNModel?, range: ArenaRange, served: ServedArenas, optimizer: any Optimizer,
+                 schedule: LearningRateSchedule, staleness: StalenessRule, mode: UpdateMode, barrierTimeout: Double,
+                 clipNorm: Float, samplesPerEpoch: Int, version: UInt64, samplesApplied: Int,
+                 maxSamplesPerPush: Int, onStep: (@Sendable (Double) -> Void)?) {
+        precondition(optimizer.state.allSatisfy { $0.count == served.parameters.count },
+                     "the optimiser's state does not follow the served parameters")
         self.onStep = onStep
-        self.model = model
+        self.whole = whole
+        self.range = range
+        self.served = served
         self.optimizer = optimizer
         self.schedule = schedule
         policy = UpdatePolicy(staleness: staleness, mode: mode, barrierTimeout: barrierTimeout,
@@ -70,8 +127,7 @@ public final class ParameterServerCore: @unchecked Sendable {
         self.samplesPerEpoch = max(1, samplesPerEpoch)
         currentVersion = version
         applied = max(0, samplesApplied)
-        wireLayout = Self.wireLayout(of: model)
-        let count = model.parameters.count + model.buffers.count
+        let count = range.count
         pending = PendingUpdate(sum: [Float](repeating: 0, count: count))
         spare = [Float](repeating: 0, count: count)
         startPosixThread(name: "crnn-optimizer") { [weak self] in
@@ -262,19 +318,19 @@ public final class ParameterServerCore: @unchecked Sendable {
     /// finite (a sparse push whose values overflowed while decoding): the update is dropped and
     /// the parameters stay usable. Caller holds `modelLock`. Returns the new version.
     private func step(_ update: inout PendingUpdate) -> UInt64? {
-        let p = model.parameters.count, b = model.buffers.count
+        let p = served.parameters.count, b = served.buffers.count
         let scale = 1 / Float(update.pushes)
         // One pass per step, not per push: cheap beside the optimiser's own passes.
         guard allFinite(update.sum) else { return nil }
         update.sum.withUnsafeBufferPointer { values in
-            let g = model.gradients.pointer
+            let g = served.gradients.pointer
             for i in 0..<p { g[i] = values[i] * scale }
-            let running = model.buffers.pointer
+            let running = served.buffers.pointer
             for i in 0..<b { running[i] += values[p + i] * scale }
         }
-        if clipNorm > 0 { clipGradientNorm(model.gradients, maxNorm: clipNorm) }
+        if clipNorm > 0 { clipGradientNorm(served.gradients, maxNorm: clipNorm) }
         let rate = queue.withLock { schedule.rate(atEpoch: Double(applied) / Double(samplesPerEpoch)) }
-        optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: rate)
+        optimizer.step(parameters: served.parameters, gradients: served.gradients, learningRate: rate)
         return queue.withLock {
             applied += update.samples
             currentVersion += 1
@@ -298,11 +354,24 @@ public final class ParameterServerCore: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` with the model while no step is taken (validation, checkpoints).
+    /// Runs `body` with the model while no step is taken (validation, checkpoints). Whole-arena cores only.
     public func withExclusiveModel<T>(_ body: (CRNNModel, UInt64) throws -> T) rethrows -> T {
+        let model = self.model
         modelLock.lock()
         defer { modelLock.unlock() }
         return try body(model, version)
+    }
+
+    /// Runs `body` with the served arenas while no step is taken.
+    public func withExclusiveArenas<T>(_ body: (ServedArenas, UInt64) throws -> T) rethrows -> T {
+        modelLock.lock()
+        defer { modelLock.unlock() }
+        return try body(served, version)
+    }
+
+    /// The served wire values (parameters, then running statistics) and their version.
+    public func wireSnapshot() -> (values: [Float], version: UInt64) {
+        withExclusiveArenas { arenas, version in (arenas.wireValues, version) }
     }
 }
 

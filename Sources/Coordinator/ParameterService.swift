@@ -35,10 +35,9 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 
     func welcome(_ hello: Hello) async throws -> Welcome {
         let (trainer, codec) = try trainer(hello.runID)
+        let welcome = try trainer.core.welcome(hello, codecName: codec.name, pullCodecName: trainer.pulls.policy.codecName)
         logger.info("\(hello.clientName) joined run \(hello.runID)")
-        return Welcome(runID: hello.runID, currentVersion: trainer.core.version,
-                       parameterCount: UInt64(trainer.core.wireCount), codecName: codec.name,
-                       pullCodecName: trainer.pulls.policy.codecName)
+        return welcome
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
@@ -69,6 +68,9 @@ public enum ParameterServiceRefusal: Error, CustomStringConvertible {
     case wrongCodec(expected: String, got: String)
     /// A pull since a version this server has not reached.
     case versionFromTheFuture(asked: UInt64, current: UInt64)
+    /// A client asking this server for a shard it does not serve (a push to the wrong shard, a
+    /// range that does not exist).
+    case wrongShard(run: UInt64, askedShard: UInt32, askedShards: UInt32, served: ServedRange)
 
     public var description: String {
         switch self {
@@ -76,6 +78,27 @@ public enum ParameterServiceRefusal: Error, CustomStringConvertible {
         case let .wrongCodec(expected, got): return "run uses codec \(expected), push used \(got)"
         case let .versionFromTheFuture(asked, current):
             return "pull since version \(asked), but this server is at version \(current): the client's parameters are not this server's (reconnect and pull them whole)"
+        case let .wrongShard(run, shard, shards, served):
+            return "run \(run): asked for shard \(shard + 1) of \(shards), but this server serves \(served)"
+                + (shards == served.shards ? "" : "; the run's parameters are split into \(served.shards) shard\(served.shards == 1 ? "" : "s")")
         }
+    }
+}
+
+extension ParameterServerCore {
+    /// The range this core serves, as the wire names it.
+    public var servedRange: ServedRange {
+        ServedRange(shard: UInt32(range.shard), shards: UInt32(range.shards), lower: UInt64(range.lower), upper: UInt64(range.upper))
+    }
+
+    /// The welcome for `hello`, or a refusal when it asks for another shard than this core's.
+    /// - Throws: `ParameterServiceRefusal.wrongShard`.
+    public func welcome(_ hello: Hello, codecName: String, pullCodecName: String) throws -> Welcome {
+        guard hello.shard == UInt32(range.shard), hello.shards == UInt32(range.shards) else {
+            throw ParameterServiceRefusal.wrongShard(run: hello.runID, askedShard: hello.shard, askedShards: hello.shards,
+                                                     served: servedRange)
+        }
+        return Welcome(runID: hello.runID, currentVersion: version, parameterCount: UInt64(wireCount),
+                       codecName: codecName, pullCodecName: pullCodecName, range: servedRange)
     }
 }

@@ -70,9 +70,7 @@ final class PublishedParameters {
     /// A new chain from an exact snapshot: workers that pull it hold the server's arena bit for bit.
     private func restart(core: ParameterServerCore) throws {
         let began = Date()
-        let (values, version) = core.withExclusiveModel { model, version in
-            (model.parameters.values + model.buffers.values, version)
-        }
+        let (values, version) = core.wireSnapshot()
         anchor = ByteBuffer(bytes: try FP32ZstdCodec().encode(values, layout: [values.count]))
         anchorVersion = version
         published = values
@@ -86,9 +84,7 @@ final class PublishedParameters {
     /// One publication: the change since the published arena, encoded, and added back decoded.
     private func publish(core: ParameterServerCore) throws {
         let began = Date()
-        var (change, version) = core.withExclusiveModel { model, version in
-            (model.parameters.values + model.buffers.values, version)
-        }
+        var (change, version) = core.wireSnapshot()
         change.withUnsafeMutableBufferPointer { now in
             published.withUnsafeBufferPointer { base in
                 for i in 0..<now.count { now[i] -= base[i] }

@@ -82,7 +82,7 @@ public final class PullAnswers: @unchecked Sendable {
         if let cached, cached.encoding.serves(current: core.version, reuseRecent: reuseRecent) {
             return (cached.encoding.version, cached.bytes)
         }
-        let (snapshot, snapshotVersion) = snapshot()
+        let (snapshot, snapshotVersion) = core.wireSnapshot()
         let started = Date()
         let bytes = try encode(snapshot)
         cached = (PullEncoding(version: snapshotVersion, at: started, cost: Date().timeIntervalSince(started)), bytes)
@@ -138,10 +138,5 @@ public final class PullAnswers: @unchecked Sendable {
             guard let published, !published.published.isEmpty else { return nil }
             return (published.anchorVersion, published.latestVersion, published.published)
         }
-    }
-
-    /// The wire arena and its version, taken while no step runs.
-    private func snapshot() -> (values: [Float], version: UInt64) {
-        core.withExclusiveModel { model, version in (model.parameters.values + model.buffers.values, version) }
     }
 }

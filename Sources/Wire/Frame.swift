@@ -27,7 +27,8 @@ public enum FrameFormat {
     public static let magic: [UInt8] = Array("CRPS".utf8)
     /// The protocol version this build speaks.
     /// 2: delta pulls (pull anchor version, welcome pull codec, params anchor fields).
-    public static let version: UInt8 = 2
+    /// 3: sharded parameter servers (hello asks for a shard, welcome names the served range).
+    public static let version: UInt8 = 3
     /// Bytes before the payload.
     public static let headerSize = 11
     /// Payload limit for every control message (everything but params and push), and for all

@@ -3,11 +3,12 @@ import NIOCore
 /// Byte layouts of the messages (all integers big endian; strings are a UInt16 length then
 /// UTF-8, each with a field-specific maximum):
 ///
-///     hello      u8 protocol version, u64 run, string client name (1–64)
+///     hello      u8 protocol version, u64 run, u32 shard, u32 shards, string client name (1–64)
 ///     challenge  32 bytes nonce
 ///     auth       32 bytes HMAC-SHA256(token, nonce ‖ client name)
 ///     welcome    u64 run, u64 current version, u64 parameter count, string codec (≤ 64),
-///                string pull codec (≤ 64; empty: exact pulls)
+///                string pull codec (≤ 64; empty: exact pulls), u32 shard, u32 shards,
+///                u64 range lower, u64 range upper (upper − lower = parameter count)
 ///     refused    string reason (≤ 1024)
 ///     pull       u64 run, u64 since version, u64 anchor version
 ///     params     u64 version, u8 encoding, then by encoding:
@@ -38,6 +39,8 @@ extension Message {
         case .hello(let h):
             out.writeInteger(h.protocolVersion)
             out.writeInteger(h.runID)
+            out.writeInteger(h.shard)
+            out.writeInteger(h.shards)
             out.writeField(h.clientName, limit: Limits.clientName)
         case .challenge(let nonce): out.writeBytes(nonce)
         case .auth(let mac): out.writeBytes(mac)
@@ -47,6 +50,10 @@ extension Message {
             out.writeInteger(w.parameterCount)
             out.writeField(w.codecName, limit: Limits.codecName)
             out.writeField(w.pullCodecName, limit: Limits.codecName)
+            out.writeInteger(w.range.shard)
+            out.writeInteger(w.range.shards)
+            out.writeInteger(w.range.lower)
+            out.writeInteger(w.range.upper)
         case .refused(let reason), .error(let reason):
             out.writeField(reason, limit: Limits.reason)
         case .pull(let p):
@@ -101,16 +108,27 @@ extension Message {
         case .hello:
             let version = try r.u8("protocol version")
             let run = try r.u64("run")
+            let shard = try r.u32("shard"), shards = try r.u32("shards")
+            guard shards >= 1, shard < shards else { throw r.malformed("shard \(shard) of \(shards) does not exist (shards count from 0)") }
             let name = try r.string("client name", limit: Limits.clientName)
             guard !name.isEmpty else { throw r.malformed("client name is empty") }
-            self = .hello(Hello(clientName: name, protocolVersion: version, runID: run))
+            self = .hello(Hello(clientName: name, protocolVersion: version, runID: run, shard: shard, shards: shards))
         case .challenge: self = .challenge(nonce: try r.bytes("nonce", count: Limits.nonce))
         case .auth: self = .auth(mac: try r.bytes("mac", count: 32))
         case .welcome:
-            self = .welcome(Welcome(runID: try r.u64("run"), currentVersion: try r.u64("current version"),
-                                    parameterCount: try r.u64("parameter count"),
-                                    codecName: try r.string("codec", limit: Limits.codecName),
-                                    pullCodecName: try r.string("pull codec", limit: Limits.codecName)))
+            let run = try r.u64("run"), version = try r.u64("current version"), count = try r.u64("parameter count")
+            let codec = try r.string("codec", limit: Limits.codecName)
+            let pullCodec = try r.string("pull codec", limit: Limits.codecName)
+            let range = ServedRange(shard: try r.u32("shard"), shards: try r.u32("shards"),
+                                    lower: try r.u64("range lower"), upper: try r.u64("range upper"))
+            guard range.shards >= 1, range.shard < range.shards else {
+                throw r.malformed("shard \(range.shard) of \(range.shards) does not exist")
+            }
+            guard range.lower <= range.upper, range.upper - range.lower == count else {
+                throw r.malformed("range \(range.lower)..<\(range.upper) does not hold the \(count) parameters announced")
+            }
+            self = .welcome(Welcome(runID: run, currentVersion: version, parameterCount: count, codecName: codec,
+                                    pullCodecName: pullCodec, range: range))
         case .refused: self = .refused(reason: try r.string("reason", limit: Limits.reason))
         case .error: self = .error(reason: try r.string("reason", limit: Limits.reason))
         case .pull:

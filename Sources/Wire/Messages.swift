@@ -51,11 +51,39 @@ public struct Hello: Equatable, Sendable {
     public var protocolVersion: UInt8
     /// The run the client wants to work on.
     public var runID: UInt64
+    /// The shard of the run's parameters the client wants from this server (0 of 1: the whole arena).
+    public var shard: UInt32
+    public var shards: UInt32
 
-    public init(clientName: String, protocolVersion: UInt8 = FrameFormat.version, runID: UInt64) {
+    public init(clientName: String, protocolVersion: UInt8 = FrameFormat.version, runID: UInt64,
+                shard: UInt32 = 0, shards: UInt32 = 1) {
         self.clientName = clientName
         self.protocolVersion = protocolVersion
         self.runID = runID
+        self.shard = shard
+        self.shards = shards
+    }
+}
+
+/// The values of the run's wire arena one server holds: `lower..<upper`, shard `shard` of `shards`.
+public struct ServedRange: Equatable, Sendable, CustomStringConvertible {
+    public var shard: UInt32
+    public var shards: UInt32
+    public var lower: UInt64
+    public var upper: UInt64
+
+    public init(shard: UInt32, shards: UInt32, lower: UInt64, upper: UInt64) {
+        self.shard = shard
+        self.shards = shards
+        self.lower = lower
+        self.upper = upper
+    }
+
+    /// A server of the whole arena of `count` values.
+    public static func whole(count: UInt64) -> ServedRange { ServedRange(shard: 0, shards: 1, lower: 0, upper: count) }
+
+    public var description: String {
+        shards == 1 ? "the whole arena (\(upper - lower) values)" : "shard \(shard + 1) of \(shards) (values \(lower)..<\(upper))"
     }
 }
 
@@ -70,14 +98,17 @@ public struct Welcome: Equatable, Sendable {
     public var codecName: String
     /// The codec of the deltas pulls are answered with; empty: pulls are exact.
     public var pullCodecName: String
+    /// The values this server holds (`parameterCount` = upper − lower).
+    public var range: ServedRange
 
     public init(runID: UInt64, currentVersion: UInt64, parameterCount: UInt64, codecName: String,
-                pullCodecName: String = "") {
+                pullCodecName: String = "", range: ServedRange? = nil) {
         self.runID = runID
         self.currentVersion = currentVersion
         self.parameterCount = parameterCount
         self.codecName = codecName
         self.pullCodecName = pullCodecName
+        self.range = range ?? .whole(count: parameterCount)
     }
 }
 

@@ -46,6 +46,7 @@ public final class PSClient: Sendable {
     ///   run, NIO connect errors.
     public static func connect(
         host: String, port: Int, token: SharedToken, clientName: String, runID: UInt64,
+        shard: UInt32 = 0, shards: UInt32 = 1,
         maximumPayload: Int = FrameFormat.defaultMaximumPayload,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> PSClient {
@@ -64,7 +65,11 @@ public final class PSClient: Sendable {
             }
             .connect(host: host, port: port).get()
         do {
-            let welcome = try await handshake(channel, token: token, clientName: clientName, runID: runID)
+            let hello = Hello(clientName: clientName, runID: runID, shard: shard, shards: shards)
+            let welcome = try await handshake(channel, token: token, hello: hello)
+            guard welcome.range.shard == shard, welcome.range.shards == shards else {
+                throw PSClientError.refused("asked for shard \(shard + 1) of \(shards), the server serves \(welcome.range)")
+            }
             limits.allowBulk()
             return PSClient(channel: channel, welcome: welcome, runID: runID)
         } catch {
@@ -79,9 +84,8 @@ public final class PSClient: Sendable {
         self.runID = runID
     }
 
-    private static func handshake(_ channel: any Channel, token: SharedToken, clientName: String,
-                                  runID: UInt64) async throws -> Welcome {
-        let hello = Hello(clientName: clientName, runID: runID)
+    private static func handshake(_ channel: any Channel, token: SharedToken, hello: Hello) async throws -> Welcome {
+        let clientName = hello.clientName
         guard case .challenge(let nonce) = try await request(.hello(hello), on: channel, expecting: "challenge") else {
             throw PSClientError.connectionClosed
         }

@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import Store
 import TextImages
+import Training
 import Wire
 
 /// `crnnctl bench ps`: pushes/s and MB/s one coordinator's parameter server sustains, per codec
@@ -41,6 +42,9 @@ struct BenchPSCommand: ParsableCommand {
     var pull: String = "never"
 
     @OptionGroup var pulls: PullOptions
+
+    @Option(parsing: .upToNextOption, help: "Shard counts to measure: the arena split into that many key ranges, one parameter server each (each client pushes and pulls every range in parallel).")
+    var shards: [Int] = [1]
 
     @Option(help: "Staleness bound of the server (down-weighting beyond it).")
     var stalenessBound: Int = 8
@@ -80,6 +84,9 @@ struct BenchPSCommand: ParsableCommand {
             throw ValidationError("--pull must be one of \(PSBenchmark.PullTiming.allCases.map(\.rawValue).joined(separator: ", ")), got \(pull)")
         }
 
+        guard !shards.isEmpty, shards.allSatisfy({ (1...ArenaRanges.maximumShards).contains($0) }) else {
+            throw ValidationError("--shards must be 1…\(ArenaRanges.maximumShards), got \(shards)")
+        }
         guard stalenessBound >= 0 else { throw ValidationError("--staleness-bound must be non-negative") }
         guard threads >= 1, batch >= 1 else { throw ValidationError("--threads and --batch must be positive") }
         guard ModelConfig.isValidWidth(width) else { throw ValidationError("--width must be a multiple of 4 and at least 16, got \(width)") }
@@ -109,14 +116,25 @@ struct BenchPSCommand: ParsableCommand {
               + String(format: "%.2f s", stepTime) + (stepSeconds == nil ? " (trainStep, measured, \(threads) threads)" : " (given)"))
         print("server: Adam, staleness bound \(stalenessBound) (down-weight), optimiser threads \(threads); clients pull: \(pull); \(seconds) s per row")
 
+        let serverModel = CRNNModel(config: config, seed: 1, threads: threads)
         let core = ParameterServerCore(
-            model: CRNNModel(config: config, seed: 1, threads: threads), optimizer: Adam(layout: worker.parameters.layout),
+            model: serverModel, optimizer: Adam(layout: worker.parameters.layout),
             schedule: LearningRateSchedule(baseRate: 1e-3),
             staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
+        let serverWire = serverModel.parameters.values + serverModel.buffers.values
+        /// The shards' parameter servers (one: the whole-arena core), fresh per shard count.
+        func shardCores(_ count: Int) -> [ParameterServerCore] {
+            guard count > 1 else { return [core] }
+            return ArenaRanges.split(serverModel, shards: count).map { range in
+                ParameterServerCore(range: range, wire: serverWire, optimizer: Adam(layout: range.parameterLayout),
+                                    schedule: LearningRateSchedule(baseRate: 1e-3),
+                                    staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
+            }
+        }
         let timing = PSBenchmark.PullTiming(rawValue: pull)!
         let pullPolicy = try pulls.policy()
         print("pulls answered: " + pulls.summary)
-        print("codec            clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  publications  MB/s out    B/pull  workers at full speed")
+        print("codec            shards clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  publications  MB/s out    B/pull  workers at full speed")
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
             let payload = try gradientCodec.encode(wire, layout: layout)
@@ -125,17 +143,24 @@ struct BenchPSCommand: ParsableCommand {
                   + String(format: "  no network: apply %.1f ms (%.0f/s) = decode %.1f ms + optimiser step %.1f ms + rest %.1f ms",
                            1e3 * profile.apply, 1 / profile.apply, 1e3 * profile.decode, 1e3 * profile.optimizer,
                            1e3 * (profile.apply - profile.decode - profile.optimizer)))
-            for n in clients {
-                let seconds = self.seconds, samples = UInt32(batch)
-                let result = try Self.blocking {
-                    try await PSBenchmark.run(core: core, codec: gradientCodec, payload: payload, clients: n,
-                                              seconds: seconds, pull: timing, sampleCount: samples, pulls: pullPolicy)
+            for shardCount in shards {
+                let cores = shardCores(shardCount)
+                let payloads = try cores.map { shard in
+                    try gradientCodec.encode(Array(wire[shard.range.lower..<shard.range.upper]), layout: shard.range.pieces)
                 }
-                print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: " %7d %10d %10.1f %10.1f %9.1f %6d (%5d) %13d %9.1f %9.0f %12.0f",
-                               n, payload.count, result.pushesPerSecond, result.updatesPerSecond,
-                               result.megabytesInPerSecond, result.pulls, result.anchorPulls, result.publications,
-                               result.megabytesOutPerSecond, result.bytesPerPull, result.pushesPerSecond * stepTime))
+                for n in clients {
+                    let seconds = self.seconds, samples = UInt32(batch)
+                    let result = try Self.blocking {
+                        try await PSBenchmark.run(shards: cores, codec: gradientCodec, payloads: payloads, clients: n,
+                                                  seconds: seconds, pull: timing, sampleCount: samples, pulls: pullPolicy)
+                    }
+                    print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                          + String(format: " %6d %7d %10d %10.1f %10.1f %9.1f %6d (%5d) %13d %9.1f %9.0f %12.0f",
+                                   shardCount, n, result.payloadBytes, result.pushesPerSecond, result.updatesPerSecond,
+                                   result.megabytesInPerSecond, result.pulls, result.anchorPulls, result.publications,
+                                   result.megabytesOutPerSecond, result.bytesPerPull, result.pushesPerSecond * stepTime))
+                }
+                for shard in cores where shard !== core { shard.stop() }
             }
         }
         print("load average after: \(Self.loadAverage())")

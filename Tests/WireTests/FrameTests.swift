@@ -5,10 +5,13 @@ import Testing
 @Suite struct FrameTests {
     static let allMessages: [Message] = [
         .hello(Hello(clientName: "worker-é1", runID: 7)),
+        .hello(Hello(clientName: "w2", runID: 7, shard: 2, shards: 4)),
         .challenge(nonce: Array(0..<32)),
         .auth(mac: Array(repeating: 9, count: 32)),
         .welcome(Welcome(runID: 7, currentVersion: 12, parameterCount: 23_643_329, codecName: "topk+fp16+zstd")),
         .welcome(Welcome(runID: 7, currentVersion: 12, parameterCount: 9, codecName: "fp32+zstd", pullCodecName: "topk+bf16+zstd")),
+        .welcome(Welcome(runID: 7, currentVersion: 3, parameterCount: 5, codecName: "fp16+zstd",
+                         range: ServedRange(shard: 1, shards: 3, lower: 10, upper: 15))),
         .refused(reason: "wrong token"),
         .pull(Pull(runID: 7, sinceVersion: 3)),
         .pull(Pull(runID: 7, sinceVersion: 3, anchorVersion: 2)),
@@ -151,6 +154,34 @@ import Testing
                 "\(error)".contains(why)
             }
         }
+    }
+
+    /// Shard fields that name no shard, or a range that does not hold the announced count.
+    @Test func impossibleShardFieldsAreRefused() throws {
+        func hello(shard: UInt32, shards: UInt32) -> Frame {
+            var out = ByteBuffer()
+            out.writeInteger(FrameFormat.version)
+            out.writeInteger(UInt64(7))
+            out.writeInteger(shard)
+            out.writeInteger(shards)
+            out.writeInteger(UInt16(1))
+            out.writeBytes([0x77])
+            return Frame(type: .hello, payload: out)
+        }
+        #expect(throws: WireError.malformed(type: .hello, why: "shard 4 of 4 does not exist (shards count from 0)")) {
+            try Message(frame: hello(shard: 4, shards: 4))
+        }
+        #expect(throws: WireError.self) { try Message(frame: hello(shard: 0, shards: 0)) }
+        #expect(try Message(frame: hello(shard: 3, shards: 4)) == .hello(Hello(clientName: "w", runID: 7, shard: 3, shards: 4)))
+
+        var welcome = Message.welcome(Welcome(runID: 7, currentVersion: 1, parameterCount: 5, codecName: "fp32+zstd",
+                                              range: ServedRange(shard: 0, shards: 2, lower: 0, upper: 6))).frame()
+        #expect(throws: WireError.malformed(type: .welcome, why: "range 0..<6 does not hold the 5 parameters announced")) {
+            try Message(frame: welcome)
+        }
+        welcome = Message.welcome(Welcome(runID: 7, currentVersion: 1, parameterCount: 5, codecName: "fp32+zstd",
+                                          range: ServedRange(shard: 2, shards: 2, lower: 0, upper: 5))).frame()
+        #expect(throws: WireError.malformed(type: .welcome, why: "shard 2 of 2 does not exist")) { try Message(frame: welcome) }
     }
 
     @Test func longReasonsAreCutNotFatal() throws {

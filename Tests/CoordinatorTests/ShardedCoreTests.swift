@@ -1,0 +1,94 @@
+import Engine
+import Foundation
+import Testing
+import Training
+import Vocabulary
+import Wire
+@testable import Coordinator
+
+/// Parameter servers of one key range each (shards): what they step together is what one server
+/// of the whole arena steps, and they refuse what is not theirs.
+@Suite struct ShardedCoreTests {
+    let config = ModelPreset.tiny.config(classes: 11)
+
+    func wholeCore(_ model: CRNNModel) -> ParameterServerCore {
+        ParameterServerCore(model: model, optimizer: Adam(layout: model.parameters.layout),
+                            schedule: LearningRateSchedule(baseRate: 1e-2),
+                            staleness: StalenessRule(bound: 4, policy: .downweight), samplesPerEpoch: 1000)
+    }
+
+    func shardCores(_ model: CRNNModel, shards: Int) -> [ParameterServerCore] {
+        let wire = model.parameters.values + model.buffers.values
+        return ArenaRanges.split(model, shards: shards).map { range in
+            ParameterServerCore(range: range, wire: wire, optimizer: Adam(layout: range.parameterLayout),
+                                schedule: LearningRateSchedule(baseRate: 1e-2),
+                                staleness: StalenessRule(bound: 4, policy: .downweight), samplesPerEpoch: 1000)
+        }
+    }
+
+    /// A random wire gradient (parameters, then a small change of the running statistics).
+    func gradient(count: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in rng.uniform(0.1) }
+    }
+
+    @Test func shardsStepTheSameParametersAsOneServer() throws {
+        let whole = wholeCore(CRNNModel(config: config, seed: 5))
+        let shards = shardCores(CRNNModel(config: config, seed: 5), shards: 3)
+        #expect(shards.map(\.wireCount).reduce(0, +) == whole.wireCount)
+        let codec = FP32ZstdCodec()
+        for step in 0..<5 {
+            let values = gradient(count: whole.wireCount, seed: UInt64(step + 1))
+            let payload = try codec.encode(values, layout: whole.wireLayout)
+            let outcome = try payload.withUnsafeBytes {
+                try whole.apply(payload: $0, codec: codec, baseVersion: whole.version, sampleCount: 4)
+            }
+            #expect(outcome.applied)
+            for shard in shards {
+                let part = try codec.encode(Array(values[shard.range.lower..<shard.range.upper]), layout: shard.range.pieces)
+                let outcome = try part.withUnsafeBytes {
+                    try shard.apply(payload: $0, codec: codec, baseVersion: shard.version, sampleCount: 4)
+                }
+                #expect(outcome.applied && outcome.newVersion == UInt64(step + 1))
+            }
+        }
+        // Adam is elementwise: the ranges' steps gathered are the whole server's, bit for bit.
+        let gathered = shards.flatMap { $0.wireSnapshot().values }
+        let expected = whole.wireSnapshot().values
+        #expect(gathered == expected)
+        #expect(expected != CRNNModel(config: config, seed: 5).parameters.values + CRNNModel(config: config, seed: 5).buffers.values)
+        for shard in shards { shard.stop() }
+        whole.stop()
+    }
+
+    @Test func aShardRefusesAPushOfAnotherRangesSize() throws {
+        let shards = shardCores(CRNNModel(config: config, seed: 5), shards: 2)
+        let codec = FP32ZstdCodec()
+        let wrong = try codec.encode(gradient(count: shards[1].wireCount + 7, seed: 1), layout: [shards[1].wireCount + 7])
+        #expect(throws: (any Error).self) {
+            try wrong.withUnsafeBytes { try shards[0].apply(payload: $0, codec: codec, baseVersion: 0, sampleCount: 4) }
+        }
+        #expect(shards[0].version == 0, "nothing was applied")
+        for shard in shards { shard.stop() }
+    }
+
+    @Test func aShardWelcomesOnlyItsOwnShard() throws {
+        let shards = shardCores(CRNNModel(config: config, seed: 5), shards: 3)
+        let welcome = try shards[1].welcome(Hello(clientName: "w", runID: 9, shard: 1, shards: 3), codecName: "fp16+zstd",
+                                            pullCodecName: "")
+        #expect(welcome.range == shards[1].servedRange && welcome.parameterCount == UInt64(shards[1].wireCount))
+        do {
+            _ = try shards[0].welcome(Hello(clientName: "w", runID: 9, shard: 2, shards: 3), codecName: "fp16+zstd", pullCodecName: "")
+            Issue.record("shard 1 welcomed a client asking for shard 3")
+        } catch {
+            #expect("\(error)" == "run 9: asked for shard 3 of 3, but this server serves \(shards[0].servedRange)")
+        }
+        do {
+            _ = try shards[2].welcome(Hello(clientName: "w", runID: 9, shard: 4, shards: 8), codecName: "fp16+zstd", pullCodecName: "")
+            Issue.record("a shard welcomed a client asking for a range that does not exist")
+        } catch {
+            #expect("\(error)".hasSuffix("the run's parameters are split into 3 shards"))
+        }
+        for shard in shards { shard.stop() }
+    }
+}
