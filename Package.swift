@@ -140,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "crnn-coordinator",
             dependencies: [
-                "Store", "Coordinator", "Wire", "CommandLineSupport",
+                "Store", "Coordinator", "Training", "Wire", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

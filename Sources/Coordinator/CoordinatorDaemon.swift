@@ -26,7 +26,8 @@ public final class CoordinatorDaemon {
     /// Runs another coordinator holds, already logged (logged again once it lets go).
     private var heldElsewhere: Set<Int64> = []
     private var fonts: FontSet?
-    private let service: ParameterService
+    /// One parameter service per shard (index = shard).
+    private let services: [ParameterService]
     /// What `--metrics` serves to Prometheus.
     public let metrics = CoordinatorMetrics()
     private var stopRequested = false
@@ -35,20 +36,27 @@ public final class CoordinatorDaemon {
     public init(settings: CoordinatorSettings, logger: Logger = Logger(label: "crnn.coordinator")) {
         self.settings = settings
         self.logger = logger
-        service = ParameterService(logger: logger)
+        services = (0..<max(1, settings.parameterServerShards)).map { ParameterService(logger: logger, shard: $0) }
     }
 
     public func requestStop() { stopLock.withLock { stopRequested = true } }
     private var stopping: Bool { stopLock.withLock { stopRequested } }
 
     public func run() async throws {
-        var configuration = PSServerConfiguration(token: settings.token, host: settings.listenHost, port: settings.listenPort)
-        configuration.maximumPayload = FrameFormat.defaultMaximumPayload
-        let server = try await PSServer.bind(configuration: configuration, delegate: service, logger: logger)
-        let address = settings.advertise ?? Self.defaultAdvertisedAddress(host: settings.listenHost, port: server.port)
-        logger.info("parameter server listening on \(settings.listenHost):\(server.port) (advertised as \(address))")
-        let serving = Task { try await server.run() }
-        defer { serving.cancel() }
+        var servers: [PSServer] = []
+        for service in services {
+            // Shard s listens on the given port + s (0: any free port).
+            let port = settings.listenPort == 0 ? 0 : settings.listenPort + service.shard
+            var configuration = PSServerConfiguration(token: settings.token, host: settings.listenHost, port: port)
+            configuration.maximumPayload = FrameFormat.defaultMaximumPayload
+            servers.append(try await PSServer.bind(configuration: configuration, delegate: service, logger: logger))
+        }
+        let address = Self.advertisedAddresses(settings: settings, ports: servers.map(\.port))
+        let listening = servers.map { "\(settings.listenHost):\($0.port)" }.joined(separator: ", ")
+        logger.info(servers.count == 1 ? "parameter server listening on \(listening) (advertised as \(address))"
+                    : "\(servers.count) parameter-server shards listening on \(listening) (advertised as \(address))")
+        let serving = servers.map { server in Task { try await server.run() } }
+        defer { for task in serving { task.cancel() } }
         let exporting = try MetricsEndpoint.start(metrics.registry, address: settings.metricsAddress, token: settings.token, logger: logger)
         defer { exporting?.cancel() }
 
@@ -66,7 +74,22 @@ public final class CoordinatorDaemon {
             }
             try await Task.sleep(nanoseconds: UInt64(settings.tick * 1e9))
         }
-        await server.close()
+        for server in servers { await server.close() }
+    }
+
+    /// What the run's `ps_address` says: every shard's address, in shard order, comma-separated.
+    /// `--advertise host:port` names shard 0; shard s is then host:(port + s) when the ports were
+    /// given, else the advertised host with the port each shard bound.
+    static func advertisedAddresses(settings: CoordinatorSettings, ports: [Int]) -> String {
+        guard let advertise = settings.advertise else {
+            return ports.map { defaultAdvertisedAddress(host: settings.listenHost, port: $0) }.joined(separator: ",")
+        }
+        guard ports.count > 1, let colon = advertise.lastIndex(of: ":"), let first = Int(advertise[advertise.index(after: colon)...]) else {
+            return advertise
+        }
+        let host = advertise[..<colon]
+        return ports.indices.map { s in "\(host):\(settings.listenPort == 0 ? (s == 0 ? first : ports[s]) : first + s)" }
+            .joined(separator: ",")
     }
 
 
@@ -203,13 +226,15 @@ public final class CoordinatorDaemon {
         let lastStep = try MetricsStore(connection: db).lastStep(run: run)
         let trainer = try RunTrainer(recipe: recipe, fonts: fonts!, threads: settings.threads, resumeFrom: resume,
                                      lastRecordedStep: lastStep, metrics: metrics.run(run, codec: recipe.config.gradients.codec.rawValue),
-                                     databaseURL: try settings.database.connectionURL())
-        if trainer.core.version > UInt64(max(0, resume?.step ?? 0)) {
-            logger.info("run \(run): steps up to \(lastStep ?? 0) were recorded past its checkpoint (updates lost with the previous coordinator); continuing at version \(trainer.core.version)")
+                                     databaseURL: try settings.database.connectionURL(), shards: services.count)
+        if trainer.version > UInt64(max(0, resume?.step ?? 0)) {
+            logger.info("run \(run): steps up to \(lastStep ?? 0) were recorded past its checkpoint (updates lost with the previous coordinator); continuing at version \(trainer.version)")
         }
         trainers[run] = trainer
-        service.add(trainer, codec: try recipe.makeCodec())
-        logger.info("run \(run): training \(config.model.rawValue) (\(trainer.core.parameterCount) parameters, \(recipe.charset.classCount) classes), \(trainer.validation.count) validation samples")
+        let codec = try recipe.makeCodec()
+        for service in services { service.add(trainer, codec: codec) }
+        let split = trainer.parameters.isSharded ? " in \(services.count) shards" : ""
+        logger.info("run \(run): training \(config.model.rawValue) (\(trainer.parameters.parameterCount) parameters\(split), \(recipe.charset.classCount) classes), \(trainer.validation.count) validation samples")
         if recipe.isDataset {
             logger.info("run \(run): dataset \(config.data.sampleCount) lines: \(config.heldOutSamples) held out, \(config.samplesPerEpoch) trained per epoch")
             if !trainer.datasetReport.isEmpty {
@@ -255,7 +280,7 @@ public final class CoordinatorDaemon {
         guard state == .running else { return }
         let counts = try ShardQueue(connection: db).counts(run: run)
         // A synchronous barrier waits for the workers that hold a shard of the run (one each).
-        trainer.core.setWorkersTraining(counts[.running] ?? 0)
+        trainer.parameters.setWorkersTraining(counts[.running] ?? 0)
         metrics.setQueue(run: run, counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
         if (counts[.available] ?? 0) == 0 && (counts[.running] ?? 0) == 0 {
             try finish(trainer, counts: counts, db: db)
@@ -291,7 +316,7 @@ public final class CoordinatorDaemon {
     /// Every shard is done: a final validation (unless the last one saw this version), then
     /// the run is completed.
     private func finish(_ trainer: RunTrainer, counts: [ShardState: Int], db: PostgresConnection) throws {
-        if trainer.lastValidatedVersion != trainer.core.version || trainer.bestAccuracy < 0 {
+        if trainer.lastValidatedVersion != trainer.version || trainer.bestAccuracy < 0 {
             try validate(trainer, db: db)
         }
         try MetricsStore(connection: db).insert(trainer.drainMetrics())
@@ -306,15 +331,15 @@ public final class CoordinatorDaemon {
         } else {
             let detail = failed > 0 ? "\(failed) shard(s) failed after their maximum attempts" : nil
             try store.apply(.complete, run: trainer.run, actor: actor, detail: detail)
-            logger.info("run \(trainer.run) completed at version \(trainer.core.version)")
+            logger.info("run \(trainer.run) completed at version \(trainer.version)")
         }
         drop(trainer.run)
     }
 
     private func drop(_ run: Int64) {
         paused.remove(run)
-        service.remove(run: run)
-        trainers[run]?.core.stop()
+        for service in services { service.remove(run: run) }
+        trainers[run]?.parameters.stop()
         trainers[run] = nil
         release(run)
     }

@@ -11,6 +11,9 @@ public struct CoordinatorSettings: Sendable {
     public var listenPort = 7070
     /// The address workers are told to use (default: the listen address and bound port).
     public var advertise: String?
+    /// Key ranges every run's parameters are split into, one parameter server (listening socket,
+    /// optimiser thread) each; their addresses are published in the run's `ps_address`, in shard order.
+    public var parameterServerShards = 1
     /// Threads for validation.
     public var threads = 1
     /// Seconds between scheduler ticks (metrics, validation checks, completion checks).

@@ -9,13 +9,19 @@ import NIOCore
 import NIOPosix
 import Wire
 
+/// One shard's parameter server for every run (shard 0 of 1: the whole arena).
 final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
     private let lock = NSLock()
     private var trainers: [UInt64: RunTrainer] = [:]
     private var codecs: [UInt64: any GradientCodec] = [:]
     private let logger: Logger
+    /// Which key range of each run this server answers for.
+    let shard: Int
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, shard: Int = 0) {
+        self.logger = logger
+        self.shard = shard
+    }
 
     func add(_ trainer: RunTrainer, codec: any GradientCodec) {
         lock.withLock {
@@ -35,17 +41,30 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 
     func welcome(_ hello: Hello) async throws -> Welcome {
         let (trainer, codec) = try trainer(hello.runID)
-        let welcome = try trainer.core.welcome(hello, codecName: codec.name, pullCodecName: trainer.pulls.policy.codecName)
-        logger.info("\(hello.clientName) joined run \(hello.runID)")
+        let core = try served(trainer, hello)
+        let welcome = try core.welcome(hello, codecName: codec.name, pullCodecName: trainer.pulls[shard].policy.codecName)
+        logger.info("\(hello.clientName) joined run \(hello.runID)\(core.range.isWhole ? "" : " (\(core.range))")")
         return welcome
+    }
+
+    /// This server's core of `trainer`'s run, or a refusal naming the shards the run has when
+    /// it has fewer than this server's index (its shard count is another).
+    private func served(_ trainer: RunTrainer, _ hello: Hello) throws -> ParameterServerCore {
+        let shards = trainer.parameters.shards
+        guard shard < shards.count else {
+            throw ParameterServiceRefusal.wrongShard(run: hello.runID, askedShard: hello.shard, askedShards: hello.shards,
+                                                     served: shards[0].servedRange)
+        }
+        return shards[shard]
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
         let (trainer, _) = try trainer(pull.runID)
+        let answers = trainer.pulls[min(shard, trainer.pulls.count - 1)]
         let params = try await NIOThreadPool.singleton.runIfActive {
-            try trainer.pulls.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
+            try answers.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
         }
-        trainer.recordPull(bytes: params.byteCount, unchanged: params.encoding == .unchanged)
+        trainer.recordPull(bytes: params.byteCount, unchanged: params.encoding == .unchanged, shard: shard)
         return params
     }
 
@@ -54,9 +73,9 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         guard push.codecName == codec.name else {
             throw ParameterServiceRefusal.wrongCodec(expected: codec.name, got: push.codecName)
         }
-        let outcome = try await trainer.core.push(push, codec: codec)
+        let outcome = try await trainer.parameters.shards[min(shard, trainer.parameters.shards.count - 1)].push(push, codec: codec)
         trainer.recordPush(bytes: push.payload.readableBytes, samples: Int(push.sampleCount),
-                           loss: push.loss, outcome: outcome)
+                           loss: push.loss, outcome: outcome, shard: shard)
         return Ack(outcome)
     }
 }

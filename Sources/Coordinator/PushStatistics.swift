@@ -28,6 +28,12 @@ struct PushStatistics {
         if loss.isFinite { lossSum += Double(loss); lossCount += 1 }
     }
 
+    /// Bytes of a push to another shard than the first (its step is counted there).
+    mutating func recordBytesIn(_ bytes: Int) { bytesIn += bytes }
+
+    /// Bytes of a pull from another shard than the first (the pull is counted there).
+    mutating func recordBytesOut(_ bytes: Int) { bytesOut += bytes }
+
     mutating func recordPull(bytes: Int, unchanged: Bool) {
         bytesOut += bytes
         if !unchanged { pulls += 1 }

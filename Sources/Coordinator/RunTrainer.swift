@@ -11,9 +11,10 @@ import Wire
 
 final class RunTrainer: @unchecked Sendable {
     let recipe: RunRecipe
-    let core: ParameterServerCore
-    /// The encoded parameters pulls are answered with.
-    let pulls: PullAnswers
+    /// The run's parameter servers: one, or one per key range (`--ps-shards`).
+    let parameters: ShardedParameters
+    /// The encoded parameters pulls are answered with, per shard.
+    let pulls: [PullAnswers]
     let validation: ValidationSet
     /// A dataset run's characters outside the charset ("" when none, or synthetic).
     let datasetReport: String
@@ -38,13 +39,13 @@ final class RunTrainer: @unchecked Sendable {
     /// - Throws: `UnusableParameters` for NaN or ∞ in the checkpoint, `TrainingStateMismatch`
     ///   for training state of another optimiser or layout.
     /// - Parameter databaseURL: where a run on a stored dataset reads its held-out lines.
+    /// - Parameter shards: key ranges the parameters are split into, one parameter server each.
     init(recipe: RunRecipe, fonts: FontSet, threads: Int, resumeFrom checkpoint: Checkpoint?,
-         lastRecordedStep: Int64? = nil, metrics: CoordinatorMetrics.RunMetrics? = nil, databaseURL: String? = nil) throws {
+         lastRecordedStep: Int64? = nil, metrics: CoordinatorMetrics.RunMetrics? = nil, databaseURL: String? = nil,
+         shards: Int = 1) throws {
         self.recipe = recipe
         self.metrics = metrics
         let model = recipe.makeModel(threads: threads)
-        let optimizer = recipe.makeOptimizer(layout: model.parameters.layout)
-        var samples = 0
         if let checkpoint {
             guard checkpoint.parameters.allSatisfy(\.isFinite), checkpoint.buffers.allSatisfy(\.isFinite) else {
                 throw UnusableParameters(run: recipe.run, version: UInt64(max(0, checkpoint.step)),
@@ -52,21 +53,30 @@ final class RunTrainer: @unchecked Sendable {
             }
             model.parameters.load(checkpoint.parameters)
             model.buffers.load(checkpoint.buffers)
-            if let training = checkpoint.training {
-                try optimizer.restore(training)
-                samples = training.samplesApplied
-            }
         }
         let version = Self.resumedVersion(checkpointStep: checkpoint?.step ?? 0, lastRecordedStep: lastRecordedStep)
-        core = ParameterServerCore(
-            model: model, optimizer: optimizer,
-            schedule: recipe.schedule,
-            staleness: StalenessRule(bound: recipe.config.staleness.bound, policy: recipe.config.staleness.policy),
-            mode: recipe.config.sync,
-            samplesPerEpoch: recipe.config.samplesPerEpoch, version: version, samplesApplied: samples,
-            maxSamplesPerPush: recipe.config.batchSize,
-            onStep: metrics.map { handles in { @Sendable seconds in handles.optimizerStep(seconds: seconds) } })
-        pulls = PullAnswers(core: core, policy: try recipe.makePullPolicy())
+        let staleness = StalenessRule(bound: recipe.config.staleness.bound, policy: recipe.config.staleness.policy)
+        // The optimiser-step timer follows shard 0 (every shard steps about as often).
+        let onStep = metrics.map { handles in { @Sendable (seconds: Double) in handles.optimizerStep(seconds: seconds) } }
+        let wire = shards > 1 ? model.parameters.values + model.buffers.values : []
+        parameters = try ShardedParameters(
+            model: model, shardCount: shards, makeOptimizer: { recipe.makeOptimizer(layout: $0) },
+            training: checkpoint?.training,
+            core: { range, optimizer, samples in
+                ParameterServerCore(
+                    range: range, wire: wire, optimizer: optimizer, schedule: recipe.schedule, staleness: staleness,
+                    mode: recipe.config.sync, samplesPerEpoch: recipe.config.samplesPerEpoch, version: version,
+                    samplesApplied: samples, maxSamplesPerPush: recipe.config.batchSize,
+                    onStep: range.shard == 0 ? onStep : nil)
+            },
+            wholeCore: { optimizer, samples in
+                ParameterServerCore(
+                    model: model, optimizer: optimizer, schedule: recipe.schedule, staleness: staleness,
+                    mode: recipe.config.sync, samplesPerEpoch: recipe.config.samplesPerEpoch, version: version,
+                    samplesApplied: samples, maxSamplesPerPush: recipe.config.batchSize, onStep: onStep)
+            })
+        let pullPolicy = try recipe.makePullPolicy()
+        pulls = parameters.shards.map { PullAnswers(core: $0, policy: pullPolicy) }
         evalModel = recipe.makeModel(threads: threads)
         if recipe.isDataset {
             let dataset = try DatasetSamples(recipe: recipe, machine: "the coordinator", databaseURL: databaseURL)
@@ -78,8 +88,13 @@ final class RunTrainer: @unchecked Sendable {
         }
         lastValidatedVersion = version
         lastDrainedVersion = version
-        rawPushBytes = 4 * core.wireCount
+        rawPushBytes = 4 * parameters.wireCount
     }
+
+    /// The run's version (shard 0's when sharded).
+    var version: UInt64 { parameters.version }
+    /// The core of the whole arena (shard 0's when sharded).
+    var core: ParameterServerCore { parameters.lead }
 
     /// The version a run continues at: its checkpoint's step, unless steps past it were recorded
     /// (updates a coordinator made after its last checkpoint and lost when it died): then one past
@@ -92,7 +107,14 @@ final class RunTrainer: @unchecked Sendable {
         return UInt64(last) + 1
     }
 
-    func recordPush(bytes: Int, samples: Int, loss: Float, outcome: PushOutcome) {
+    /// Counts a push to `shard`. A worker step pushes to every shard: its samples, loss and
+    /// outcome count once (shard 0's push), its bytes on every shard.
+    func recordPush(bytes: Int, samples: Int, loss: Float, outcome: PushOutcome, shard: Int = 0) {
+        guard shard == 0 else {
+            metrics?.pushBytes(bytes)
+            lock.withLock { statistics.recordBytesIn(bytes) }
+            return
+        }
         metrics?.push(bytes: bytes, applied: outcome.applied, staleness: outcome.staleness, version: outcome.newVersion)
         lock.withLock {
             statistics.recordPush(bytes: bytes, rawBytes: rawPushBytes, samples: samples, loss: loss,
@@ -100,15 +122,19 @@ final class RunTrainer: @unchecked Sendable {
         }
     }
 
-    func recordPull(bytes: Int, unchanged: Bool) {
-        metrics?.pull(bytes: bytes)
-        lock.withLock { statistics.recordPull(bytes: bytes, unchanged: unchanged) }
+    /// Counts a pull from `shard`: a worker's pull asks every shard; it counts once (shard 0's),
+    /// its bytes on every shard.
+    func recordPull(bytes: Int, unchanged: Bool, shard: Int = 0) {
+        metrics?.pull(bytes: bytes, counted: shard == 0)
+        lock.withLock {
+            if shard == 0 { statistics.recordPull(bytes: bytes, unchanged: unchanged) } else { statistics.recordBytesOut(bytes) }
+        }
     }
 
     /// The push-interval metrics since the last call.
     func drainMetrics() -> [MetricSample] {
-        let rate = core.learningRate
-        let version = core.version
+        let rate = parameters.learningRate
+        let version = parameters.version
         return lock.withLock {
             defer { lastDrainedVersion = version }
             return statistics.drain(run: run, step: Int64(version), learningRate: rate,
@@ -117,14 +143,14 @@ final class RunTrainer: @unchecked Sendable {
     }
 
     var validationDue: Bool {
-        core.version >= lastValidatedVersion + UInt64(max(1, recipe.config.validation.every))
+        parameters.version >= lastValidatedVersion + UInt64(max(1, recipe.config.validation.every))
     }
 
     /// Evaluates a snapshot of the parameters (pushes keep flowing meanwhile) and returns the
     /// metrics plus the checkpoint file of that snapshot, with the training state that resumes
     /// the run exactly from it.
     func validate() throws -> (version: UInt64, result: ValidationResult, checkpoint: [UInt8]) {
-        let (version, training) = core.snapshot(into: evalModel)
+        let (version, _, training) = parameters.snapshot(into: evalModel)
         guard evalModel.parameters.buffer.allSatisfy(\.isFinite), evalModel.buffers.buffer.allSatisfy(\.isFinite) else {
             throw UnusableParameters(run: run, version: version, finding: "the parameters hold NaN or ∞")
         }

@@ -56,9 +56,15 @@ public final class CoordinatorMetrics: Sendable {
             version.set(Double(newVersion))
         }
 
-        public func pull(bytes: Int) {
-            pulls.increment()
+        /// A pull; `counted: false` for the other shards' parts of one worker's pull (bytes only).
+        public func pull(bytes: Int, counted: Bool = true) {
+            if counted { pulls.increment() }
             bytesOut.increment(by: Int64(bytes))
+        }
+
+        /// Bytes of a push to another shard than the first (the push is counted there).
+        public func pushBytes(_ bytes: Int) {
+            bytesIn.increment(by: Int64(bytes))
         }
 
         public func optimizerStep(seconds: Double) {

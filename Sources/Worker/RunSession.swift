@@ -16,26 +16,24 @@ import Wire
 /// decoding pulls) runs on its own training thread, never on Swift's cooperative threads: on a
 /// two-core machine two sessions would otherwise hold every cooperative thread for the length of
 /// a minibatch, and an in-process parameter server could not answer anyone meanwhile.
+///
+/// A run whose parameters are split into key ranges (sharded parameter servers) has one link per
+/// shard: each step pushes every shard its range of the gradient and pulls from every shard, in
+/// parallel; each shard has its own version, delta chain and error-feedback residual.
 public final class RunSession: @unchecked Sendable {
     let recipe: RunRecipe
     let model: CRNNModel
     let source: SyntheticSource
     let codec: any GradientCodec
-    let feedback: ErrorFeedback
-    let layout: [Int]
-    let client: any ParameterServerLink
-    /// The server version our replica holds.
-    private(set) var localVersion: UInt64 = 0
-    private var hasParameters = false
+    /// One per shard, in shard order (one: the whole arena).
+    let shards: [ShardReplica]
     /// Running statistics as of the last sync: a push carries the change since then.
     private var baseline: [Float]
+    /// The gradient gathered for a push; the pulled wire values (every shard's range).
     private var wire: [Float]
-    /// Runs with delta pulls: the codec of the server's publications, the published arena this
-    /// replica follows (its anchor plus every publication since, bit for bit the server's), and
-    /// the anchor's version (see `PublishedParameters`).
+    private var pulled: [Float]
+    /// Runs with delta pulls: the codec of the server's publications (see `PublishedParameters`).
     let pullCodec: (any GradientCodec)?
-    private var published: [Float]?
-    private var anchorVersion = Pull.none
     /// Pull when the server has moved on by this many versions since our replica.
     let pullEvery: UInt64
     /// Synchronous runs pull after every step, before the next. Asynchronous ones pull at once
@@ -50,137 +48,203 @@ public final class RunSession: @unchecked Sendable {
     private var pullSeconds = 0.0, stepSeconds = 0.0
     /// Seconds the last step's computation (forward, backward, encoding) and its push took.
     public private(set) var lastStepSeconds = 0.0, lastPushSeconds = 0.0
-    /// A pull started after the last push, installed after the next one.
-    private var pendingPull: Task<Params, Error>?
+    /// A pull of every shard started after the last push, installed after the next one.
+    private var pendingPull: Task<[Params], Error>?
 
     public private(set) var bytesPushed = 0
     public private(set) var bytesPulled = 0
-    /// Pulls that brought parameters (not `unchanged`), and those that brought a whole anchor.
+    /// Pulls that brought parameters (not `unchanged`), and those that brought a whole anchor
+    /// (counted per shard).
     public private(set) var pullsInstalled = 0, anchorsInstalled = 0
-    public var version: UInt64 { localVersion }
+    /// The version our replica holds of shard 0 (the whole arena when not sharded).
+    public var version: UInt64 { shards[0].localVersion }
+    public var localVersion: UInt64 { version }
+    /// What error feedback still holds back, summed over the shards' residuals.
+    public var residualEnergy: Double { shards.reduce(0) { $0 + $1.feedback.residualEnergy } }
+    /// False once any shard's connection closed (the session then reconnects).
+    public var isConnected: Bool { shards.allSatisfy { $0.link.isConnected } }
 
     /// - Parameters:
     ///   - client: the parameter server: `PSClient` over the network, or an in-process link.
     ///   - overlapPulls: see `overlapPulls`.
-    public init(recipe: RunRecipe, fonts: FontSet, client: any ParameterServerLink, threads: Int,
+    public convenience init(recipe: RunRecipe, fonts: FontSet, client: any ParameterServerLink, threads: Int,
+                            overlapPulls: Bool = true) throws {
+        try self.init(recipe: recipe, fonts: fonts, links: [client], threads: threads, overlapPulls: overlapPulls)
+    }
+
+    /// - Parameter links: one link per shard, in shard order (their welcomes name the ranges).
+    /// - Throws: `WorkerError.arenaMismatch` when a welcome's range is not this model's.
+    public init(recipe: RunRecipe, fonts: FontSet, links: [any ParameterServerLink], threads: Int,
                 overlapPulls: Bool = true) throws {
+        precondition(!links.isEmpty, "a session needs a parameter server")
         self.recipe = recipe
-        self.client = client
         self.overlapPulls = overlapPulls
         model = recipe.makeModel(threads: threads)
         // A line whose label cannot fit the time steps must not poison the update with ∞.
         model.zeroInfinity = true
         source = try recipe.makeSource(fonts: fonts)
         codec = try recipe.makeCodec()
-        layout = WireArena.layout(of: model)
         let count = WireArena.count(of: model)
-        guard UInt64(count) == client.welcome.parameterCount else {
-            throw WorkerError.arenaMismatch(run: recipe.run, local: count, server: Int(client.welcome.parameterCount))
+        let ranges = ArenaRanges.split(model, shards: links.count)
+        shards = try zip(links, ranges).map { link, range in
+            let served = link.welcome.range
+            guard served.lower == UInt64(range.lower), served.upper == UInt64(range.upper),
+                  Int(served.shards) == links.count, UInt64(range.count) == link.welcome.parameterCount else {
+                throw WorkerError.arenaMismatch(run: recipe.run, local: count, server: Int(link.welcome.parameterCount),
+                                                range: "\(range)", served: "\(served)")
+            }
+            return ShardReplica(link: link, range: range)
         }
-        let pullCodecName = client.welcome.pullCodecName
+        let pullCodecName = links[0].welcome.pullCodecName
         pullCodec = try pullCodecName.isEmpty ? nil : GradientCodecs.named(pullCodecName)
-        feedback = ErrorFeedback(count: count)
         wire = [Float](repeating: 0, count: count)
+        pulled = [Float](repeating: 0, count: count)
         baseline = model.buffers.values
         if case .synchronous = recipe.config.sync { synchronous = true } else { synchronous = false }
         pullEvery = synchronous ? 1 : UInt64(max(1, recipe.config.staleness.bound / 2))
     }
 
-    /// Brings the replica to the server's current parameters.
+    /// Brings the replica to the servers' current parameters.
     public func pull() async throws {
         let started = Date()
-        let params = try await client.pull(sinceVersion: hasParameters ? localVersion : Pull.none,
-                                           anchorVersion: anchorVersion)
-        try await offPool { try self.install(params) }
+        let answers = try await Self.everyShard(shards) { shard in
+            try await shard.link.pull(sinceVersion: shard.hasParameters ? shard.localVersion : Pull.none,
+                                      anchorVersion: shard.anchorVersion)
+        }
+        try await offPool { try self.install(answers) }
         pullSeconds = Date().timeIntervalSince(started)
     }
 
     /// Whether pulls are slow enough to overlap with training: above a tenth of a minibatch.
     private var pullsInBackground: Bool { overlapPulls && pullSeconds > 0.1 * stepSeconds }
 
-    /// Starts a pull that the next step installs; the connection answers it before that step's push.
+    /// Starts a pull of every shard that the next step installs; each connection answers it
+    /// before that step's push.
     private func startPull() {
-        let since = localVersion, anchored = anchorVersion
-        pendingPull = Task { [client] in try await client.pull(sinceVersion: since, anchorVersion: anchored) }
+        let asks = shards.map { (link: $0.link, since: $0.localVersion, anchor: $0.anchorVersion) }
+        pendingPull = Task {
+            try await withThrowingTaskGroup(of: (Int, Params).self) { group in
+                for (s, ask) in asks.enumerated() {
+                    group.addTask { (s, try await ask.link.pull(sinceVersion: ask.since, anchorVersion: ask.anchor)) }
+                }
+                var answers = [Params?](repeating: nil, count: asks.count)
+                for try await (s, params) in group { answers[s] = params }
+                return answers.map { $0! }
+            }
+        }
     }
 
-    /// Loads pulled parameters into the replica.
-    func install(_ params: Params) throws {
-        guard params.encoding != .unchanged else { return }
+    /// Runs `body` for every shard in parallel; the results in shard order.
+    private static func everyShard<T: Sendable>(_ shards: [ShardReplica],
+                                                _ body: @escaping @Sendable (ShardReplica) async throws -> T) async throws -> [T] {
+        if shards.count == 1 { return [try await body(shards[0])] }
+        return try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            for (s, shard) in shards.enumerated() { group.addTask { (s, try await body(shard)) } }
+            var results = [T?](repeating: nil, count: shards.count)
+            for try await (s, result) in group { results[s] = result }
+            return results.map { $0! }
+        }
+    }
+
+    /// Loads one pull's answers (one per shard, in shard order) into the replica.
+    func install(_ answers: [Params]) throws {
+        guard answers.contains(where: { $0.encoding != .unchanged }) else { return }
+        for (shard, params) in zip(shards, answers) where params.encoding != .unchanged {
+            try install(params, shard: shard)
+        }
+        WireArena.load(pulled, into: model)
+        baseline = model.buffers.values
+    }
+
+    /// Loads pulled parameters into the replica (an unsharded run's one answer).
+    func install(_ params: Params) throws { try install([params]) }
+
+    /// Decodes one shard's answer into its range of `pulled`.
+    private func install(_ params: Params, shard: ShardReplica) throws {
         bytesPulled += params.byteCount
         pullsInstalled += 1
         if params.encoding == .anchorAndDelta { anchorsInstalled += 1 }
+        let range = shard.range
         if params.encoding == .fp32Zstd {
             try params.payload.withUnsafeReadableBytes { raw in
-                try wire.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
+                try pulled.withUnsafeMutableBufferPointer {
+                    try FP32ZstdCodec().decode(raw, into: UnsafeMutableBufferPointer(rebasing: $0[range.lower..<range.upper]))
+                }
             }
-            WireArena.load(wire, into: model)
         } else {
-            let arena = try followChain(params)
-            WireArena.load(arena, into: model)
+            let arena = try followChain(params, shard: shard)
+            pulled.replaceSubrange(range.lower..<range.upper, with: arena)
         }
-        baseline = model.buffers.values
-        localVersion = params.version
-        hasParameters = true
+        shard.localVersion = params.version
+        shard.hasParameters = true
     }
 
-    /// Delta pulls: the published arena after `params` (a new anchor, or the one held, plus the
-    /// publications in order). Nothing is kept from a pull that fails halfway: the next pull then
-    /// asks for the anchor again.
-    private func followChain(_ params: Params) throws -> [Float] {
+    /// Delta pulls: the shard's published range after `params` (a new anchor, or the one held,
+    /// plus the publications in order). Nothing is kept from a pull that fails halfway: the next
+    /// pull then asks for the anchor again.
+    private func followChain(_ params: Params, shard: ShardReplica) throws -> [Float] {
         guard let pullCodec else { throw WorkerError.unexpectedDelta(run: recipe.run) }
         var arena: [Float]
         if params.encoding == .anchorAndDelta {
-            arena = published ?? [Float](repeating: 0, count: wire.count)
-            published = nil
+            arena = shard.published ?? [Float](repeating: 0, count: shard.range.count)
+            shard.published = nil
             try params.anchor.withUnsafeReadableBytes { raw in
                 try arena.withUnsafeMutableBufferPointer { try FP32ZstdCodec().decode(raw, into: $0) }
             }
         } else {
-            guard let held = published, params.anchorVersion == anchorVersion else {
-                throw WorkerError.unknownAnchor(run: recipe.run, asked: params.anchorVersion, held: anchorVersion)
+            guard let held = shard.published, params.anchorVersion == shard.anchorVersion else {
+                throw WorkerError.unknownAnchor(run: recipe.run, asked: params.anchorVersion, held: shard.anchorVersion)
             }
             arena = held
-            published = nil   // arena is now the only reference: the publications add in place
+            shard.published = nil   // arena is now the only reference: the publications add in place
         }
-        anchorVersion = Pull.none
+        shard.anchorVersion = Pull.none
         for increment in params.increments {
             try increment.withUnsafeReadableBytes { raw in
                 try arena.withUnsafeMutableBufferPointer { try pullCodec.decode(raw, scaledBy: 1, addingTo: $0) }
             }
         }
         guard allFinite(arena) else { throw WorkerError.nonFiniteParameters(run: recipe.run) }
-        published = arena
-        anchorVersion = params.anchorVersion
+        shard.published = arena
+        shard.anchorVersion = params.anchorVersion
         return arena
     }
 
-    /// One minibatch: forward, backward, push the encoded gradient (on the version it was
-    /// computed with), install a background pull, pull when the server moved.
-    /// - Returns: the batch loss and the server's answer.
+    /// One minibatch: forward, backward, push the encoded gradient (each shard its range, on the
+    /// version it was computed with), install a background pull, pull when a server moved.
+    /// - Returns: the batch loss and the servers' answer (shard 0's version; refused when any
+    ///   shard refused; the largest staleness).
     public func step(images: [Float], labels: [[Int]]) async throws -> (loss: Float, ack: Ack) {
         let computing = Date()
-        let (loss, payload) = try await offPool { try self.computeGradient(images: images, labels: labels) }
+        let (loss, payloads) = try await offPool { try self.computeGradient(images: images, labels: labels) }
         lastStepSeconds = Date().timeIntervalSince(computing)
-        bytesPushed += payload.count
+        bytesPushed += payloads.reduce(0) { $0 + $1.count }
         let pushing = Date()
-        let ack = try await client.push(baseVersion: localVersion, sampleCount: UInt32(labels.count),
-                                        loss: loss, codecName: codec.name, payload: payload)
+        let codecName = codec.name, samples = UInt32(labels.count)
+        let acks = try await Self.everyShard(shards) { shard in
+            try await shard.link.push(baseVersion: shard.localVersion, sampleCount: samples, loss: loss,
+                                      codecName: codecName, payload: payloads[shard.range.shard])
+        }
         lastPushSeconds = Date().timeIntervalSince(pushing)
         if let pulling = pendingPull {
             pendingPull = nil
-            let params = try await pulling.value
-            try await offPool { try self.install(params) }
+            let answers = try await pulling.value
+            try await offPool { try self.install(answers) }
         }
-        let refused = ack.status == .refused
-        if refused || ack.newVersion >= localVersion + pullEvery {
+        let refused = acks.contains { $0.status == .refused }
+        let moved = zip(shards, acks).contains { $1.newVersion >= $0.localVersion + pullEvery }
+        if refused || moved {
             if !refused && !synchronous && pullsInBackground { startPull() } else { try await pull() }
         }
+        var ack = acks[0]
+        if let refusal = acks.first(where: { $0.status == .refused }) { ack.status = .refused; ack.reason = refusal.reason }
+        ack.staleness = acks.map(\.staleness).max()!
         return (loss, ack)
     }
 
-    /// Forward, backward, and the encoded change of parameters and running statistics.
-    private func computeGradient(images: [Float], labels: [[Int]]) throws -> (loss: Float, payload: [UInt8]) {
+    /// Forward, backward, and the encoded change of parameters and running statistics, one
+    /// payload per shard (its range, in its layout, with its residual).
+    private func computeGradient(images: [Float], labels: [[Int]]) throws -> (loss: Float, payloads: [[UInt8]]) {
         let started = Date()
         let loss = try model.trainStep(images: images, targets: labels)
         stepSeconds = Date().timeIntervalSince(started)
@@ -189,7 +253,12 @@ public final class RunSession: @unchecked Sendable {
         guard allFinite(wire) else {
             throw WorkerError.nonFiniteGradient(run: recipe.run)
         }
-        return (loss, try feedback.encode(wire, layout: layout, codec: codec))
+        if shards.count == 1 {
+            return (loss, [try shards[0].feedback.encode(wire, layout: shards[0].range.pieces, codec: codec)])
+        }
+        return (loss, try shards.map { shard in
+            try shard.feedback.encode(Array(wire[shard.range.lower..<shard.range.upper]), layout: shard.range.pieces, codec: codec)
+        })
     }
 
     /// Runs CPU-bound work on the training thread (see the type's comment).
@@ -209,12 +278,31 @@ public final class RunSession: @unchecked Sendable {
     public func close() async {
         pendingPull?.cancel()
         pendingPull = nil
-        await client.bye()
+        for shard in shards { await shard.link.bye() }
+    }
+}
+
+/// What a session holds of one shard: its link, range, the version its replica holds, the delta
+/// chain it follows (its published range and anchor version) and its error-feedback residual.
+/// Only the session's task touches it (pulls of several shards run in parallel, each on its own).
+final class ShardReplica: @unchecked Sendable {
+    let link: any ParameterServerLink
+    let range: ArenaRange
+    let feedback: ErrorFeedback
+    var localVersion: UInt64 = 0
+    var hasParameters = false
+    var published: [Float]?
+    var anchorVersion = Pull.none
+
+    init(link: any ParameterServerLink, range: ArenaRange) {
+        self.link = link
+        self.range = range
+        feedback = ErrorFeedback(count: range.count)
     }
 }
 
 enum WorkerError: Error, CustomStringConvertible {
-    case arenaMismatch(run: Int64, local: Int, server: Int)
+    case arenaMismatch(run: Int64, local: Int, server: Int, range: String, served: String)
     case nonFiniteGradient(run: Int64)
     case noServer(run: Int64)
     /// The parameter server refused this worker's token: fatal, retrying cannot help.
@@ -233,8 +321,8 @@ enum WorkerError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .arenaMismatch(run, local, server):
-            return "run \(run): this worker's model has \(local) values but the parameter server has \(server)"
+        case let .arenaMismatch(run, local, server, range, served):
+            return "run \(run): this worker's model has \(local) values, expected \(range) of them from a parameter server that serves \(served) (\(server) values)"
         case let .nonFiniteGradient(run):
             return "run \(run): \(ShardQueue.nonFiniteGradientReason): the parameters diverged (lower optimizer.lr) or the batch is broken"
         case let .noServer(run):

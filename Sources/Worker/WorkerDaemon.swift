@@ -152,13 +152,13 @@ public final class WorkerDaemon: @unchecked Sendable {
     /// when the connection closed while this worker was idle (a restarted coordinator).
     private func session(for shard: ClaimedShard) async throws -> RunSession {
         if let existing = sessions[shard.run] {
-            if existing.client.isConnected { return existing }
+            if existing.isConnected { return existing }
             logger.info("run \(shard.run): the connection to the parameter server closed; reconnecting")
             metrics.reconnected()
             sessions[shard.run] = nil
             await existing.close()
         }
-        guard let text = shard.psAddress, let address = ServerAddress(text) else {
+        guard let text = shard.psAddress, let addresses = ServerAddress.list(text) else {
             throw WorkerError.noServer(run: shard.run)
         }
         let (config, characters) = try await database { connection -> (RunConfig, [String]) in
@@ -167,10 +167,30 @@ public final class WorkerDaemon: @unchecked Sendable {
         }
         let recipe = try RunRecipe(run: shard.run, config: config, characters: characters)
         if fonts == nil { fonts = try FontSet.load(fontDirectory: settings.fontDirectory) }
-        let (client, joined) = try await connectWithBackoff(address, run: shard.run)
-        let session = try RunSession(recipe: recipe, fonts: fonts!, client: client, threads: settings.threads)
+        var links: [PSClient] = []
+        var joined: [ServerAddress] = []
+        do {
+            for index in addresses.indices {
+                let (client, reached) = try await connectWithBackoff(addresses[index], run: shard.run, shard: index,
+                                                                     shards: addresses.count)
+                links.append(client)
+                joined.append(reached)
+            }
+        } catch {
+            for link in links { await link.close() }
+            throw error
+        }
+        let session: RunSession
+        do {
+            session = try RunSession(recipe: recipe, fonts: fonts!, links: links, threads: settings.threads)
+        } catch {
+            for link in links { await link.bye() }
+            throw error
+        }
         sessions[shard.run] = session
-        logger.info("run \(shard.run): joined the parameter server at \(joined.host):\(joined.port) (\(config.model.rawValue), \(recipe.charset.classCount) classes, codec \(session.codec.name))")
+        let servers = joined.map { "\($0.host):\($0.port)" }.joined(separator: ", ")
+        let what = links.count == 1 ? "the parameter server at \(servers)" : "\(links.count) parameter-server shards at \(servers)"
+        logger.info("run \(shard.run): joined \(what) (\(config.model.rawValue), \(recipe.charset.classCount) classes, codec \(session.codec.name))")
         return session
     }
 
@@ -185,11 +205,11 @@ public final class WorkerDaemon: @unchecked Sendable {
         return data
     }
 
-    /// Connects to the run's parameter server, re-reading its address between attempts (a
-    /// restarted coordinator publishes a new one).
+    /// Connects to shard `shard` of the run's parameter servers, re-reading its address between
+    /// attempts (a restarted coordinator publishes a new one).
     /// - Returns: the client and the address it reached (the run's address may have moved on
     ///   while retrying: a restarted coordinator listens elsewhere).
-    private func connectWithBackoff(_ first: ServerAddress, run: Int64) async throws -> (PSClient, ServerAddress) {
+    private func connectWithBackoff(_ first: ServerAddress, run: Int64, shard: Int, shards: Int) async throws -> (PSClient, ServerAddress) {
         var address = first
         var delay: UInt64 = 500_000_000
         var attempt = 0
@@ -197,7 +217,8 @@ public final class WorkerDaemon: @unchecked Sendable {
             do {
                 let client = try await PSClient.connect(
                     host: address.host, port: address.port, token: settings.token,
-                    clientName: logger[metadataKey: "worker"].map { "\($0)" } ?? "worker", runID: UInt64(run))
+                    clientName: logger[metadataKey: "worker"].map { "\($0)" } ?? "worker", runID: UInt64(run),
+                    shard: UInt32(shard), shards: UInt32(shards))
                 return (client, address)
             } catch let error as PSClientError {
                 throw error  // refused (wrong token, unknown run): retrying cannot help
@@ -208,8 +229,8 @@ public final class WorkerDaemon: @unchecked Sendable {
                 try await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 8_000_000_000)
                 if let text = try? await database({ try RunStore(connection: $0).psAddress(run: run) }),
-                   let fresh = ServerAddress(text) {
-                    address = fresh
+                   let fresh = ServerAddress.list(text), fresh.count == shards {
+                    address = fresh[shard]
                 }
             }
         }

@@ -43,4 +43,12 @@ struct ServerAddress: Equatable {
         self.host = host
         self.port = port
     }
+
+    /// A run's parameter servers: `host:port`, or one per shard in shard order, comma-separated.
+    static func list(_ text: String) -> [ServerAddress]? {
+        let addresses = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { ServerAddress(String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !addresses.isEmpty, addresses.allSatisfy({ $0 != nil }) else { return nil }
+        return addresses.map { $0! }
+    }
 }

@@ -4,6 +4,7 @@ import Coordinator
 import Foundation
 import Logging
 import Store
+import Training
 import Wire
 
 @main
@@ -33,6 +34,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address workers should connect to, if not the listen address.", valueName: "host:port"))
     var advertise: String?
 
+    @Option(help: ArgumentHelp("Split every run's parameters into N key ranges, each served by its own parameter server (socket and optimiser thread; shard s listens on the --listen port + s, or any free port with port 0). Workers push and pull every range in parallel.",
+                               valueName: "N"))
+    var psShards: Int = 1
+
     @Option(help: "Threads for validation.")
     var threads: Int = 1
 
@@ -46,6 +51,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
         }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxRuns < 1 { throw ValidationError("--max-runs must be at least 1") }
+        guard (1...ArenaRanges.maximumShards).contains(psShards) else {
+            throw ValidationError("--ps-shards must be 1…\(ArenaRanges.maximumShards), got \(psShards)")
+        }
+        if psShards > 1, port + psShards - 1 > 65535 {
+            throw ValidationError("--listen port \(port) + \(psShards - 1) shards runs past port 65535")
+        }
     }
 
     func run() async throws {
@@ -58,6 +69,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.advertise = advertise
         settings.threads = threads
         settings.maximumRuns = maxRuns
+        settings.parameterServerShards = psShards
         settings.exitWhenIdleFor = daemonOptions.exitWhenIdle
         settings.fontDirectory = daemonOptions.fontDir
         settings.metricsAddress = daemonOptions.metrics

@@ -114,7 +114,7 @@ private struct RunResult {
                          bytesPerPull: Double(pulled) / Double(max(1, pulls)),
                          anchorPulls: workers.reduce(0) { $0 + $1.anchorsInstalled },
                          stalePushes: stalePushes,
-                         residualEnergy: workers.reduce(0) { $0 + $1.feedback.residualEnergy },
+                         residualEnergy: workers.reduce(0) { $0 + $1.residualEnergy },
                          parameters: model.parameters.values, buffers: model.buffers.values)
     }
 

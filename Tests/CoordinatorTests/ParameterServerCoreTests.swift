@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Store
 import Testing
 import Wire
 @testable import Coordinator
@@ -105,6 +106,19 @@ import Wire
         let wildcard = CoordinatorDaemon.defaultAdvertisedAddress(host: "0.0.0.0", port: 7070)
         #expect(wildcard == "\(ProcessInfo.processInfo.hostName):7070")
         #expect(!wildcard.hasPrefix("0.0.0.0"))
+    }
+
+    /// Sharded parameter servers publish every shard's address, in shard order.
+    @Test func shardsAdvertiseOneAddressEach() throws {
+        var settings = CoordinatorSettings(database: .url("postgresql:///x"), token: try SharedToken("t"))
+        settings.listenPort = 7070
+        #expect(CoordinatorDaemon.advertisedAddresses(settings: settings, ports: [7070]) == "127.0.0.1:7070")
+        #expect(CoordinatorDaemon.advertisedAddresses(settings: settings, ports: [7070, 7071, 7072])
+                == "127.0.0.1:7070,127.0.0.1:7071,127.0.0.1:7072")
+        settings.advertise = "ps.example:9000"
+        #expect(CoordinatorDaemon.advertisedAddresses(settings: settings, ports: [7070, 7071]) == "ps.example:9000,ps.example:9001")
+        settings.listenPort = 0
+        #expect(CoordinatorDaemon.advertisedAddresses(settings: settings, ports: [41000, 42123]) == "ps.example:9000,ps.example:42123")
     }
 }
 
