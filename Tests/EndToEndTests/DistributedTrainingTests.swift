@@ -30,11 +30,14 @@ extension EndToEnd {
             """
         }
 
+        /// With sharded parameter servers (issue 17): the coordinator serves the run's parameters
+        /// as two key ranges, each on its own socket with its own optimiser; killing the coordinator
+        /// kills both shards, and the restarted one resumes both from one consistent checkpoint.
         @Test func horizontalRunSurvivesAWorkerKillAndACoordinatorRestart() async throws {
             let cluster = try Cluster()
             let run = try cluster.submit(yaml: Self.config(direction: "horizontal", width: 128, height: 32))
             let shards = try cluster.query("SELECT count(*) FROM shards WHERE run_id = $1", [run]).int(0, 0) ?? 0
-            try cluster.startCoordinator()
+            try cluster.startCoordinator(["--ps-shards", "2"])
             let doomed = try cluster.startWorker()
             try cluster.startWorker()
 
@@ -48,7 +51,7 @@ extension EndToEnd {
             #expect(try await waitUntil(timeout: 240) { try cluster.completedShards(run) >= shards / 3 }, "\(cluster.logs)")
             cluster.coordinator?.signal(SIGKILL)
             await cluster.coordinator?.waitFor(seconds: 10)
-            try cluster.startCoordinator()
+            try cluster.startCoordinator(["--ps-shards", "2"])
 
             let finished = try await waitUntil(timeout: 900, interval: 1) { try cluster.runState(run) != "running" }
             #expect(finished, "\(cluster.logs)")
@@ -65,10 +68,13 @@ extension EndToEnd {
             #expect(resumed, "the restarted coordinator resumed from a checkpoint")
             // Every surviving worker says it joined the restarted coordinator where it listens
             // (the line used to show the address of the claim, the dead coordinator's).
+            // The run's address lists both shards; every worker pushed and pulled both ranges.
             let address = try cluster.query("SELECT ps_address FROM runs WHERE id = $1", [run]).string(0, 0) ?? "?"
+            #expect(address.split(separator: ",").count == 2, "ps_address \(address)")
+            let servers = address.replacingOccurrences(of: ",", with: ", ")
             for worker in cluster.workers where worker.isRunning {
-                let joins = worker.log.split(separator: "\n").filter { $0.contains("joined the parameter server at ") }
-                #expect(joins.last?.contains("joined the parameter server at \(address) ") == true, "\(joins)")
+                let joins = worker.log.split(separator: "\n").filter { $0.contains("joined 2 parameter-server shards at ") }
+                #expect(joins.last?.contains("joined 2 parameter-server shards at \(servers) ") == true, "\(joins)")
             }
 
             let best = try cluster.query(
