@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "Engine", "Wire", "Coordinator", "Training", "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .target(
             name: "CommandLineSupport",

@@ -9,6 +9,7 @@ import Engine
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Wire
 
 /// The parameter-server throughput benchmark.
@@ -70,7 +71,8 @@ public enum PSBenchmark {
     /// worker of a sharded run does; a step counts as one push.
     ///
     /// - Parameters:
-    ///   - shards: the shards' parameter servers, `shards[s].range.shard == s` (one core: unsharded).
+    ///   - shards: the shards' parameter servers (one core: unsharded, or one shard of several:
+    ///     what one of several parameter-server machines serves).
     ///   - payloads: one encoded gradient per shard (its range of the wire arena, in its layout).
     /// - Throws: bind, connect or request errors.
     public static func run(shards cores: [ParameterServerCore], codec: any GradientCodec, payloads: [[UInt8]],
@@ -97,7 +99,6 @@ public enum PSBenchmark {
             serving.append(Task { try await server.run() })
         }
         let pullEvery = UInt64(max(1, cores[0].policy.staleness.bound / 2))
-        let shardCount = UInt32(cores.count)
 
         var connected: [[PSClient]] = []
         do {
@@ -106,7 +107,8 @@ public enum PSBenchmark {
                 for (s, server) in servers.enumerated() {
                     links.append(try await PSClient.connect(
                         host: "127.0.0.1", port: server.port, token: token, clientName: "bench-\(i)", runID: BenchmarkDelegate.runID,
-                        shard: UInt32(s), shards: shardCount, maximumPayload: configuration.maximumPayload))
+                        shard: UInt32(cores[s].range.shard), shards: UInt32(cores[s].range.shards),
+                        maximumPayload: configuration.maximumPayload))
                 }
                 connected.append(links)
             }
@@ -115,25 +117,12 @@ public enum PSBenchmark {
             throw error
         }
         // Clients that pull join first (the whole arena, or a delta chain's anchor): a one-time
-        // cost per worker, outside the timed window.
-        let joined: [[ShardState]] = try await withThrowingTaskGroup(of: (Int, [ShardState]).self) { group in
-            for (index, links) in connected.enumerated() {
-                group.addTask {
-                    var states: [ShardState] = []
-                    for client in links {
-                        guard pull != .never else { states.append(ShardState(version: client.welcome.currentVersion)); continue }
-                        var state = ShardState(version: Pull.none)
-                        try await state.pull(client, since: Pull.none)
-                        state.pulls = 0
-                        state.anchors = 0
-                        states.append(state)
-                    }
-                    return (index, states)
-                }
-            }
-            var all = [[ShardState]](repeating: [], count: connected.count)
-            for try await (index, states) in group { all[index] = states }
-            return all
+        // cost per worker, outside the timed window. Eight at a time: every joining pull holds a
+        // whole arena in flight on both ends (87 MB for the seed preset), and 128 at once would
+        // need more memory than the machine has.
+        var joined: [[ShardState]] = []
+        for wave in stride(from: 0, to: connected.count, by: 8) {
+            joined += try await join(Array(connected[wave..<min(connected.count, wave + 8)]), pull: pull)
         }
         let joinBytes = delegates.reduce(0) { $0 + $1.tally.bytesOut }
         let publishedBefore = delegates.reduce(0) { $0 + $1.pulls.publicationCounts.publications }
@@ -185,6 +174,29 @@ public enum PSBenchmark {
                       updates: updates.min() ?? 0,
                       bytesIn: tallies.reduce(0) { $0 + $1.bytesIn }, bytesOut: tallies.reduce(0) { $0 + $1.bytesOut } - joinBytes,
                       payloadBytes: payloads.reduce(0) { $0 + $1.count })
+    }
+
+    /// The clients' first pulls, in parallel: each client's state per shard.
+    private static func join(_ clients: [[PSClient]], pull: PullTiming) async throws -> [[ShardState]] {
+        try await withThrowingTaskGroup(of: (Int, [ShardState]).self) { group in
+            for (index, links) in clients.enumerated() {
+                group.addTask {
+                    var states: [ShardState] = []
+                    for client in links {
+                        guard pull != .never else { states.append(ShardState(version: client.welcome.currentVersion)); continue }
+                        var state = ShardState(version: Pull.none)
+                        try await state.pull(client, since: Pull.none)
+                        state.pulls = 0
+                        state.anchors = 0
+                        states.append(state)
+                    }
+                    return (index, states)
+                }
+            }
+            var all = [[ShardState]](repeating: [], count: clients.count)
+            for try await (index, states) in group { all[index] = states }
+            return all
+        }
     }
 
     /// One client's view of one shard: the version it holds and the delta chain it follows.
@@ -301,7 +313,12 @@ final class BenchmarkDelegate: ParameterServerDelegate, @unchecked Sendable {
     }
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
-        let params = try pulls.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
+        // As the coordinator does: encoding (or waiting for an encoding) blocks a thread for up to
+        // a second, which must not be one of Swift's cooperative threads (one per core) that
+        // read frames and send acks; with several shards publishing at once they would all block.
+        let params = try await NIOThreadPool.singleton.runIfActive { [pulls] in
+            try pulls.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
+        }
         lock.withLock { counts.bytesOut += params.byteCount }
         return params
     }

@@ -46,6 +46,9 @@ struct BenchPSCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Shard counts to measure: the arena split into that many key ranges, one parameter server each (each client pushes and pulls every range in parallel).")
     var shards: [Int] = [1]
 
+    @Flag(help: "With --shards N > 1, serve only the first of the N ranges: what one of N parameter-server machines sustains (the shards share nothing, so N machines serve N times the clients of one). Without it all N shards share this machine's cores.")
+    var oneShard = false
+
     @Option(help: "Staleness bound of the server (down-weighting beyond it).")
     var stalenessBound: Int = 8
 
@@ -125,7 +128,7 @@ struct BenchPSCommand: ParsableCommand {
         /// The shards' parameter servers (one: the whole-arena core), fresh per shard count.
         func shardCores(_ count: Int) -> [ParameterServerCore] {
             guard count > 1 else { return [core] }
-            return ArenaRanges.split(serverModel, shards: count).map { range in
+            return ArenaRanges.split(serverModel, shards: count).prefix(oneShard ? 1 : count).map { range in
                 ParameterServerCore(range: range, wire: serverWire, optimizer: Adam(layout: range.parameterLayout),
                                     schedule: LearningRateSchedule(baseRate: 1e-3),
                                     staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
@@ -134,6 +137,7 @@ struct BenchPSCommand: ParsableCommand {
         let timing = PSBenchmark.PullTiming(rawValue: pull)!
         let pullPolicy = try pulls.policy()
         print("pulls answered: " + pulls.summary)
+        if oneShard { print("--one-shard: each row with N > 1 shards serves shard 1 of N only (one parameter-server machine of N)") }
         print("codec            shards clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  publications  MB/s out    B/pull  workers at full speed")
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
