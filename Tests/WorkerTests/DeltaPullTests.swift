@@ -15,20 +15,7 @@ import Wire
 @Suite struct DeltaPullTests {
     /// RunSessionTests' recipe with delta pulls: top-k 5 %, a new chain every 4 publications.
     static func recipe() throws -> RunRecipe {
-        let yaml = """
-            model: tiny
-            charset: digits
-            image: {height: 32, width: 64}
-            data: {synthetic: {samples_per_epoch: 3200}}
-            batch_size: 16
-            optimizer: {type: adam, lr: 0.002}
-            gradients: {codec: fp16+zstd}
-            pulls: {codec: topk+fp16+zstd, k: 0.05, resync_every: 4}
-            staleness: {bound: 2, policy: refuse}
-            seed: 5
-            """
-        let config = try RunConfigParser().parse(yaml: yaml, file: "delta.yaml", baseDirectory: "/tmp")
-        return try RunRecipe(run: 1, config: config, characters: try Charset.preset("digits").characters)
+        try RunSessionTests.recipe(extra: "pulls: {codec: topk+fp16+zstd, k: 0.05, resync_every: 4}")
     }
 
     static func arena(_ core: ParameterServerCore) -> [Float] {

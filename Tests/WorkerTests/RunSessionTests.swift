@@ -16,8 +16,8 @@ import Wire
         .deletingLastPathComponent().deletingLastPathComponent().path
     static let fonts = try! FontSet.load(data: DataDirectory(path: repositoryRoot + "/data"))
 
-    /// The demo's recipe with short lines.
-    static func recipe(model: String = "tiny") throws -> RunRecipe {
+    /// The demo's recipe with short lines; `extra` adds config lines (a `pulls:` section).
+    static func recipe(model: String = "tiny", codec: String = "fp16+zstd", extra: String = "") throws -> RunRecipe {
         let yaml = """
             model: \(model)
             charset: digits
@@ -25,10 +25,10 @@ import Wire
             data: {synthetic: {samples_per_epoch: 3200}}
             batch_size: 16
             optimizer: {type: adam, lr: 0.002}
-            gradients: {codec: fp16+zstd}
+            gradients: {codec: \(codec)}
             staleness: {bound: 2, policy: refuse}
             seed: 5
-            """
+            """ + (extra.isEmpty ? "" : "\n" + extra)
         let config = try RunConfigParser().parse(yaml: yaml, file: "session.yaml", baseDirectory: "/tmp")
         return try RunRecipe(run: 1, config: config, characters: try Charset.preset("digits").characters)
     }

@@ -14,19 +14,7 @@ import Wire
 @Suite struct ShardedSessionTests {
     /// The demo's recipe with lossless pushes; bound 2 pulls after every version.
     static func recipe(pulls: String = "") throws -> RunRecipe {
-        let yaml = """
-            model: tiny
-            charset: digits
-            image: {height: 32, width: 64}
-            data: {synthetic: {samples_per_epoch: 3200}}
-            batch_size: 16
-            optimizer: {type: adam, lr: 0.002}
-            gradients: {codec: fp32+zstd}
-            staleness: {bound: 2, policy: refuse}
-            seed: 5
-            """ + pulls
-        let config = try RunConfigParser().parse(yaml: yaml, file: "session.yaml", baseDirectory: "/tmp")
-        return try RunRecipe(run: 1, config: config, characters: try Charset.preset("digits").characters)
+        try RunSessionTests.recipe(codec: "fp32+zstd", extra: pulls)
     }
 
     /// The run's parameter servers in `count` shards, as the coordinator builds them.
@@ -85,7 +73,7 @@ import Wire
     }
 
     @Test func shardsFollowTheirOwnDeltaChains() async throws {
-        let recipe = try Self.recipe(pulls: "\npulls: {codec: topk+fp16+zstd, k: 0.1, resync_every: 5}")
+        let recipe = try Self.recipe(pulls: "pulls: {codec: topk+fp16+zstd, k: 0.1, resync_every: 5}")
         let servers = try Self.servers(recipe, shards: 2)
         defer { servers.stop() }
         let session = try Self.session(recipe, servers)
