@@ -71,6 +71,9 @@ extension EndToEnd {
             // The run's address lists both shards; every worker pushed and pulled both ranges.
             let address = try cluster.query("SELECT ps_address FROM runs WHERE id = $1", [run]).string(0, 0) ?? "?"
             #expect(address.split(separator: ",").count == 2, "ps_address \(address)")
+            let show = try cluster.crnnctl(["show", "\(run)"])
+            let shardList = address.split(separator: ",").enumerated().map { "\($0.offset + 1) at \($0.element)" }.joined(separator: ", ")
+            #expect(show.text.contains("parameters: 2 shards: \(shardList)"), "\(show.text)")
             let servers = address.replacingOccurrences(of: ",", with: ", ")
             for worker in cluster.workers where worker.isRunning {
                 let joins = worker.log.split(separator: "\n").filter { $0.contains("joined 2 parameter-server shards at ") }

@@ -23,7 +23,15 @@ struct ShowCommand: ParsableCommand {
             .joined(separator: ", "))
         print("workers:    \(summary.activeWorkers) active, \(cell(summary.samplesPerSecond, digits: 1)) samples/s")
         print("charset:    \(detail.charsetName)" + (detail.charsetSize.map { " (\($0) characters)" } ?? " (resolved when the run starts)"))
-        print("parameters: \(detail.psAddress ?? "not published yet")")
+        let servers = detail.psAddress?.split(separator: ",").map(String.init) ?? []
+        switch servers.count {
+        case 0: print("parameters: not published yet")
+        case 1: print("parameters: \(servers[0])")
+        default:
+            // Sharded parameter servers (crnn-coordinator --ps-shards): one key range each.
+            print("parameters: \(servers.count) shards: " + servers.enumerated().map { "\($0.offset + 1) at \($0.element)" }
+                .joined(separator: ", "))
+        }
         print("created:    \(summary.createdAt)")
         if let started = summary.startedAt { print("started:    \(started)") }
         if let finished = summary.finishedAt { print("finished:   \(finished)") }
