@@ -322,7 +322,8 @@ enum WorkerError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case let .arenaMismatch(run, local, server, range, served):
-            return "run \(run): this worker's model has \(local) values, expected \(range) of them from a parameter server that serves \(served) (\(server) values)"
+            return "run \(run): this worker's model has \(local) values and wants \(range) from this parameter server, "
+                + "which serves \(served) (\(server) values): the worker and the coordinator disagree on the model or the shards"
         case let .nonFiniteGradient(run):
             return "run \(run): \(ShardQueue.nonFiniteGradientReason): the parameters diverged (lower optimizer.lr) or the batch is broken"
         case let .noServer(run):

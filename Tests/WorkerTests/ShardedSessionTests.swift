@@ -72,6 +72,17 @@ import Wire
         #expect(losses.suffix(4).reduce(0, +) < losses.prefix(4).reduce(0, +), "the loss falls: \(losses)")
     }
 
+    @Test func aSessionRefusesShardsThatAreNotItsSplit() throws {
+        let recipe = try Self.recipe()
+        let three = try Self.servers(recipe, shards: 3)
+        defer { three.stop() }
+        let codec = try recipe.makeCodec()
+        #expect {
+            try RunSession(recipe: recipe, fonts: RunSessionTests.fonts,
+                           links: three.shards.prefix(2).map { InProcessLink(core: $0, codec: codec) }, threads: 1)
+        } throws: { "\($0)".contains("wants shard 1 of 2") && "\($0)".contains("serves shard 1 of 3") }
+    }
+
     @Test func shardsFollowTheirOwnDeltaChains() async throws {
         let recipe = try Self.recipe(pulls: "pulls: {codec: topk+fp16+zstd, k: 0.1, resync_every: 5}")
         let servers = try Self.servers(recipe, shards: 2)
