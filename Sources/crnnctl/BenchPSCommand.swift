@@ -46,7 +46,7 @@ struct BenchPSCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Shard counts to measure: the arena split into that many key ranges, one parameter server each (each client pushes and pulls every range in parallel).")
     var shards: [Int] = [1]
 
-    @Flag(help: "With --shards N > 1, serve only the first of the N ranges: what one of N parameter-server machines sustains (the shards share nothing, so N machines serve N times the clients of one). Without it all N shards share this machine's cores.")
+    @Flag(help: "With --shards N > 1, serve only the first of the N ranges: what one shard sustains with this machine's cores to itself (the shards share nothing). Without it all N shards share this machine's cores.")
     var oneShard = false
 
     @Option(help: "Staleness bound of the server (down-weighting beyond it).")
@@ -137,7 +137,7 @@ struct BenchPSCommand: ParsableCommand {
         let timing = PSBenchmark.PullTiming(rawValue: pull)!
         let pullPolicy = try pulls.policy()
         print("pulls answered: " + pulls.summary)
-        if oneShard { print("--one-shard: each row with N > 1 shards serves shard 1 of N only (one parameter-server machine of N)") }
+        if oneShard { print("--one-shard: each row with N > 1 shards serves shard 1 of N only (one shard with the cores to itself)") }
         print("codec            shards clients  payload B   pushes/s  updates/s   MB/s in  pulls (anchors)  publications  MB/s out    B/pull  workers at full speed")
         for name in codec {
             let gradientCodec = try GradientCodecs.named(name, k: k)
