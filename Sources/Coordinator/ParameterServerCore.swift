@@ -71,6 +71,8 @@ public final class ParameterServerCore: @unchecked Sendable {
 
     /// Told the seconds of every optimiser step taken (metrics).
     private let onStep: (@Sendable (Double) -> Void)?
+    /// The optimiser threads this core shares with the other shards of its process (nil: a thread of its own).
+    private let stepper: ShardStepper?
 
     /// Parameter tensor sizes followed by buffer tensor sizes: the layout codecs see.
     public var wireLayout: [Int] { range.pieces }
@@ -86,7 +88,7 @@ public final class ParameterServerCore: @unchecked Sendable {
                   served: ServedArenas(parameters: model.parameters, gradients: model.gradients, buffers: model.buffers),
                   optimizer: optimizer, schedule: schedule, staleness: staleness, mode: mode,
                   barrierTimeout: barrierTimeout, clipNorm: clipNorm, samplesPerEpoch: samplesPerEpoch, version: version,
-                  samplesApplied: samplesApplied, maxSamplesPerPush: maxSamplesPerPush, onStep: onStep)
+                  samplesApplied: samplesApplied, maxSamplesPerPush: maxSamplesPerPush, stepper: nil, onStep: onStep)
     }
 
     /// A core serving one shard: `range` of `wire` (the run's wire arena, whose values it copies).
@@ -95,7 +97,8 @@ public final class ParameterServerCore: @unchecked Sendable {
     public convenience init(range: ArenaRange, wire: [Float], optimizer: any Optimizer, schedule: LearningRateSchedule,
                             staleness: StalenessRule, mode: UpdateMode = .asynchronous, barrierTimeout: Double = 60,
                             samplesPerEpoch: Int, version: UInt64 = 0, samplesApplied: Int = 0,
-                            maxSamplesPerPush: Int = .max, onStep: (@Sendable (Double) -> Void)? = nil) {
+                            maxSamplesPerPush: Int = .max, stepper: ShardStepper? = nil,
+                            onStep: (@Sendable (Double) -> Void)? = nil) {
         precondition(range.upper <= wire.count, "\(range) lies outside a wire arena of \(wire.count) values")
         let served = ServedArenas(parameters: ParameterArena(layout: range.parameterLayout),
                                   gradients: ParameterArena(layout: range.parameterLayout),
@@ -106,16 +109,17 @@ public final class ParameterServerCore: @unchecked Sendable {
         self.init(whole: nil, range: range, served: served, optimizer: optimizer, schedule: schedule,
                   staleness: staleness, mode: mode, barrierTimeout: barrierTimeout, clipNorm: 0,
                   samplesPerEpoch: samplesPerEpoch, version: version, samplesApplied: samplesApplied,
-                  maxSamplesPerPush: maxSamplesPerPush, onStep: onStep)
+                  maxSamplesPerPush: maxSamplesPerPush, stepper: stepper, onStep: onStep)
     }
 
     private init(whole: CRNNModel?, range: ArenaRange, served: ServedArenas, optimizer: any Optimizer,
                  schedule: LearningRateSchedule, staleness: StalenessRule, mode: UpdateMode, barrierTimeout: Double,
                  clipNorm: Float, samplesPerEpoch: Int, version: UInt64, samplesApplied: Int,
-                 maxSamplesPerPush: Int, onStep: (@Sendable (Double) -> Void)?) {
+                 maxSamplesPerPush: Int, stepper: ShardStepper?, onStep: (@Sendable (Double) -> Void)?) {
         precondition(optimizer.state.allSatisfy { $0.count == served.parameters.count },
                      "the optimiser's state does not follow the served parameters")
         self.onStep = onStep
+        self.stepper = stepper
         self.whole = whole
         self.range = range
         self.served = served
@@ -130,8 +134,12 @@ public final class ParameterServerCore: @unchecked Sendable {
         let count = range.count
         pending = PendingUpdate(sum: [Float](repeating: 0, count: count))
         spare = [Float](repeating: 0, count: count)
-        startPosixThread(name: "crnn-optimizer") { [weak self] in
-            while let core = self, core.stepWhenDue(wait: 0.2) {}
+        if let stepper {
+            stepper.add(self)
+        } else {
+            startPosixThread(name: "crnn-optimizer") { [weak self] in
+                while let core = self, core.stepWhenDue(wait: 0.2) {}
+            }
         }
     }
 
@@ -156,6 +164,7 @@ public final class ParameterServerCore: @unchecked Sendable {
             workersTraining = max(1, count)
             queue.broadcast()
         }
+        stepper?.wake()
     }
 
     /// Stops the optimiser thread; pushes still waiting are answered as refused.
@@ -167,6 +176,7 @@ public final class ParameterServerCore: @unchecked Sendable {
             pending = PendingUpdate(sum: pending.sum)
             return waiting
         }
+        stepper?.wake()
         failWaiters(waiting)
     }
 
@@ -242,6 +252,7 @@ public final class ParameterServerCore: @unchecked Sendable {
         }
         queue.broadcast()
         queue.unlock()
+        stepper?.wake()
     }
 
     /// Submits a push and waits for its outcome.
@@ -298,7 +309,25 @@ public final class ParameterServerCore: @unchecked Sendable {
         var update = pending
         pending = PendingUpdate(sum: spare)
         queue.unlock()
+        takeStep(&update)
+        return true
+    }
 
+    /// Applies the pending update if it is due (a `ShardStepper`'s turn). Returns whether it stepped.
+    func stepIfDue() -> Bool {
+        queue.lock()
+        guard !stopped, isDue(now: Date()) else { queue.unlock(); return false }
+        var update = pending
+        pending = PendingUpdate(sum: spare)
+        queue.unlock()
+        takeStep(&update)
+        return true
+    }
+
+    var isStopped: Bool { queue.withLock { stopped } }
+
+    /// One optimiser step with `update`, then its pushes' answers.
+    private func takeStep(_ update: inout PendingUpdate) {
         modelLock.lock()
         let started = DispatchTime.now().uptimeNanoseconds
         let newVersion = step(&update)
@@ -306,7 +335,6 @@ public final class ParameterServerCore: @unchecked Sendable {
         onStep?(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
         queue.withLock { spare = update.sum }
         for waiter in update.waiters { waiter(newVersion) }
-        return true
     }
 
     /// Whether the pending update should become a step now. Caller holds `queue`.

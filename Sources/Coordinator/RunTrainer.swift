@@ -62,11 +62,11 @@ final class RunTrainer: @unchecked Sendable {
         parameters = try ShardedParameters(
             model: model, shardCount: shards, makeOptimizer: { recipe.makeOptimizer(layout: $0) },
             training: checkpoint?.training,
-            core: { range, optimizer, samples in
+            core: { range, optimizer, samples, stepper in
                 ParameterServerCore(
                     range: range, wire: wire, optimizer: optimizer, schedule: recipe.schedule, staleness: staleness,
                     mode: recipe.config.sync, samplesPerEpoch: recipe.config.samplesPerEpoch, version: version,
-                    samplesApplied: samples, maxSamplesPerPush: recipe.config.batchSize,
+                    samplesApplied: samples, maxSamplesPerPush: recipe.config.batchSize, stepper: stepper,
                     onStep: range.shard == 0 ? onStep : nil)
             },
             wholeCore: { optimizer, samples in

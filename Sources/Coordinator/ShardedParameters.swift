@@ -21,11 +21,13 @@ public final class ShardedParameters: @unchecked Sendable {
     ///   - shardCount: key ranges (1: one server for the whole arena).
     ///   - makeOptimizer: the run's optimiser for a parameter layout.
     ///   - training: optimiser state and samples to resume with (split over the ranges).
-    ///   - core: builds a core from its range's values and optimiser (the run's settings).
+    ///   - core: builds a core from its range's values and optimiser (the run's settings), stepped
+    ///     by the optimiser threads the shards share (`ShardStepper`).
     /// - Throws: `TrainingStateMismatch` for a training state of another optimiser or layout.
     public init(model: CRNNModel, shardCount: Int, makeOptimizer: (ArenaLayout) -> any Optimizer,
                 training: TrainingState?,
-                core: (_ range: ArenaRange, _ optimizer: any Optimizer, _ samplesApplied: Int) -> ParameterServerCore,
+                core: (_ range: ArenaRange, _ optimizer: any Optimizer, _ samplesApplied: Int,
+                       _ stepper: ShardStepper) -> ParameterServerCore,
                 wholeCore: (_ optimizer: any Optimizer, _ samplesApplied: Int) -> ParameterServerCore) throws {
         if shardCount <= 1 {
             let optimizer = makeOptimizer(model.parameters.layout)
@@ -36,6 +38,7 @@ public final class ShardedParameters: @unchecked Sendable {
         // Check the whole state's fit first: a slice of the wrong state could fit a range.
         if let training { try makeOptimizer(model.parameters.layout).restore(training) }
         let ranges = ArenaRanges.split(model, shards: shardCount)
+        let stepper = ShardStepper(threads: ShardStepper.threads(forShards: shardCount))
         var cores: [ParameterServerCore] = []
         for range in ranges {
             let optimizer = makeOptimizer(range.parameterLayout)
@@ -45,7 +48,7 @@ public final class ShardedParameters: @unchecked Sendable {
                 part.state = training.state.map { Array($0[span]) }
                 try optimizer.restore(part)
             }
-            cores.append(core(range, optimizer, training?.samplesApplied ?? 0))
+            cores.append(core(range, optimizer, training?.samplesApplied ?? 0, stepper))
         }
         shards = cores
     }

@@ -128,10 +128,14 @@ struct BenchPSCommand: ParsableCommand {
         /// The shards' parameter servers (one: the whole-arena core), fresh per shard count.
         func shardCores(_ count: Int) -> [ParameterServerCore] {
             guard count > 1 else { return [core] }
-            return ArenaRanges.split(serverModel, shards: count).prefix(oneShard ? 1 : count).map { range in
+            // As the coordinator runs them: shards in one process share its optimiser threads.
+            let hosted = oneShard ? 1 : count
+            let stepper = ShardStepper(threads: ShardStepper.threads(forShards: hosted))
+            return ArenaRanges.split(serverModel, shards: count).prefix(hosted).map { range in
                 ParameterServerCore(range: range, wire: serverWire, optimizer: Adam(layout: range.parameterLayout),
                                     schedule: LearningRateSchedule(baseRate: 1e-3),
-                                    staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30)
+                                    staleness: StalenessRule(bound: stalenessBound, policy: .downweight), samplesPerEpoch: 1 << 30,
+                                    stepper: stepper)
             }
         }
         let timing = PSBenchmark.PullTiming(rawValue: pull)!

@@ -17,13 +17,51 @@ import Wire
                             staleness: StalenessRule(bound: 4, policy: .downweight), samplesPerEpoch: 1000)
     }
 
-    func shardCores(_ model: CRNNModel, shards: Int) -> [ParameterServerCore] {
+    func shardCores(_ model: CRNNModel, shards: Int, stepper: ShardStepper? = nil) -> [ParameterServerCore] {
         let wire = model.parameters.values + model.buffers.values
         return ArenaRanges.split(model, shards: shards).map { range in
             ParameterServerCore(range: range, wire: wire, optimizer: Adam(layout: range.parameterLayout),
                                 schedule: LearningRateSchedule(baseRate: 1e-2),
-                                staleness: StalenessRule(bound: 4, policy: .downweight), samplesPerEpoch: 1000)
+                                staleness: StalenessRule(bound: 4, policy: .downweight), samplesPerEpoch: 1000,
+                                stepper: stepper)
         }
+    }
+
+    /// Three shards on one shared optimiser thread: every push is answered and every shard steps
+    /// (pushes that arrive while the thread steps another shard wait and gather into its next step).
+    @Test func shardsSharingOneOptimiserThreadAnswerEveryPush() async throws {
+        let shards = shardCores(CRNNModel(config: config, seed: 5), shards: 3, stepper: ShardStepper(threads: 1))
+        let codec = FP32ZstdCodec()
+        let outcomes = try await withThrowingTaskGroup(of: PushOutcome.self) { group in
+            for (s, shard) in shards.enumerated() {
+                for push in 0..<8 {
+                    let payload = try codec.encode(gradient(count: shard.wireCount, seed: UInt64(10 * s + push + 1)),
+                                                   layout: shard.range.pieces)
+                    group.addTask {
+                        try await withCheckedThrowingContinuation { continuation in
+                            do {
+                                try payload.withUnsafeBytes {
+                                    try shard.submit(payload: $0, codec: codec, baseVersion: shard.version, sampleCount: 4) {
+                                        continuation.resume(returning: $0)
+                                    }
+                                }
+                            } catch {
+                                continuation.resume(throwing: error)
+                            }
+                        }
+                    }
+                }
+            }
+            var all: [PushOutcome] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.count == 24 && outcomes.allSatisfy(\.applied))
+        for shard in shards {
+            #expect(shard.samplesApplied == 8 * 4)
+            #expect(shard.version >= 1 && shard.version <= 8)
+        }
+        for shard in shards { shard.stop() }
     }
 
     /// A random wire gradient (parameters, then a small change of the running statistics).

@@ -24,10 +24,10 @@ import Wire
         let staleness = StalenessRule(bound: recipe.config.staleness.bound, policy: recipe.config.staleness.policy)
         return try ShardedParameters(
             model: model, shardCount: count, makeOptimizer: { recipe.makeOptimizer(layout: $0) }, training: nil,
-            core: { range, optimizer, _ in
+            core: { range, optimizer, _, stepper in
                 ParameterServerCore(range: range, wire: wire, optimizer: optimizer, schedule: recipe.schedule,
                                     staleness: staleness, samplesPerEpoch: recipe.config.samplesPerEpoch,
-                                    maxSamplesPerPush: recipe.config.batchSize)
+                                    maxSamplesPerPush: recipe.config.batchSize, stepper: stepper)
             },
             wholeCore: { optimizer, _ in
                 ParameterServerCore(model: model, optimizer: optimizer, schedule: recipe.schedule, staleness: staleness,
