@@ -71,8 +71,8 @@ public enum PSBenchmark {
     /// worker of a sharded run does; a step counts as one push.
     ///
     /// - Parameters:
-    ///   - shards: the shards' parameter servers (one core: unsharded, or one shard of several:
-    ///     what one of several parameter-server machines serves).
+    ///   - shards: the shards' parameter servers (one core: unsharded; or one shard of several, which
+    ///     then has this machine's cores to itself).
     ///   - payloads: one encoded gradient per shard (its range of the wire arena, in its layout).
     /// - Throws: bind, connect or request errors.
     public static func run(shards cores: [ParameterServerCore], codec: any GradientCodec, payloads: [[UInt8]],
@@ -163,8 +163,7 @@ public enum PSBenchmark {
         }
         let elapsed = clock.now - start
         for client in connected.joined() { await client.bye() }
-        for server in servers { await server.close() }
-        for task in serving { _ = try? await task.value }
+        await closeAll([])
         let tallies = delegates.map(\.tally)
         let updates = zip(cores, startVersions).map { Int($0.version - $1) }
         return Result(clients: clients, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,

@@ -48,7 +48,8 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
     }
 
     /// This server's core of `trainer`'s run, or a refusal naming the shards the run has when
-    /// it has fewer than this server's index (its shard count is another).
+    /// it has fewer than this server's index (its shard count is another; every request checks,
+    /// not only the welcome, since a run can be adopted again with another count).
     private func served(_ trainer: RunTrainer, _ hello: Hello) throws -> ParameterServerCore {
         let shards = trainer.parameters.shards
         guard shard < shards.count else {
@@ -60,7 +61,8 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
 
     func handlePull(_ pull: Pull, from client: Hello) async throws -> Params {
         let (trainer, _) = try trainer(pull.runID)
-        let answers = trainer.pulls[min(shard, trainer.pulls.count - 1)]
+        _ = try served(trainer, client)
+        let answers = trainer.pulls[shard]
         let params = try await NIOThreadPool.singleton.runIfActive {
             try answers.answer(sinceVersion: pull.sinceVersion, anchorVersion: pull.anchorVersion)
         }
@@ -73,7 +75,7 @@ final class ParameterService: ParameterServerDelegate, @unchecked Sendable {
         guard push.codecName == codec.name else {
             throw ParameterServiceRefusal.wrongCodec(expected: codec.name, got: push.codecName)
         }
-        let outcome = try await trainer.parameters.shards[min(shard, trainer.parameters.shards.count - 1)].push(push, codec: codec)
+        let outcome = try await served(trainer, client).push(push, codec: codec)
         trainer.recordPush(bytes: push.payload.readableBytes, samples: Int(push.sampleCount),
                            loss: push.loss, outcome: outcome, shard: shard)
         return Ack(outcome)

@@ -93,8 +93,6 @@ final class RunTrainer: @unchecked Sendable {
 
     /// The run's version (shard 0's when sharded).
     var version: UInt64 { parameters.version }
-    /// The core of the whole arena (shard 0's when sharded).
-    var core: ParameterServerCore { parameters.lead }
 
     /// The version a run continues at: its checkpoint's step, unless steps past it were recorded
     /// (updates a coordinator made after its last checkpoint and lost when it died): then one past

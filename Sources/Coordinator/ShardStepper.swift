@@ -15,14 +15,13 @@ public final class ShardStepper: @unchecked Sendable {
     private var signalled = false
     /// Round-robin start, so that no shard waits behind the others.
     private var next = 0
-    public let threads: Int
+    private var everAdded = false
 
     private struct Weak { weak var core: ParameterServerCore? }
 
     /// - Parameter threads: optimiser steps that may run at once.
     public init(threads: Int) {
-        self.threads = max(1, threads)
-        for _ in 0..<self.threads {
+        for _ in 0..<max(1, threads) {
             startPosixThread(name: "crnn-optimizer") { [weak self] in
                 while let stepper = self, stepper.turn() {}
             }
@@ -78,6 +77,4 @@ public final class ShardStepper: @unchecked Sendable {
         signalled = false
         return true
     }
-
-    private var everAdded = false
 }

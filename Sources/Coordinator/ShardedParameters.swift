@@ -35,8 +35,11 @@ public final class ShardedParameters: @unchecked Sendable {
             shards = [wholeCore(optimizer, training?.samplesApplied ?? 0)]
             return
         }
-        // Check the whole state's fit first: a slice of the wrong state could fit a range.
-        if let training { try makeOptimizer(model.parameters.layout).restore(training) }
+        // A longer state's slices would fit every range: check the whole length first (each
+        // range's restore checks the optimiser and the arena count).
+        if let training, let wrong = training.state.first(where: { $0.count != model.parameters.count }) {
+            throw TrainingStateMismatch(reason: "a state arena has \(wrong.count) values, the parameters \(model.parameters.count)")
+        }
         let ranges = ArenaRanges.split(model, shards: shardCount)
         let stepper = ShardStepper(threads: ShardStepper.threads(forShards: shardCount))
         var cores: [ParameterServerCore] = []

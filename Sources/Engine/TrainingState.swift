@@ -37,6 +37,7 @@ public struct TrainingState: Sendable, Equatable {
 /// A training state that does not fit the optimiser it is restored into.
 public struct TrainingStateMismatch: Error, Equatable, CustomStringConvertible {
     public let reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String { "the checkpoint's optimizer state does not fit: \(reason)" }
 }
 

@@ -58,7 +58,6 @@ public final class RunSession: @unchecked Sendable {
     public private(set) var pullsInstalled = 0, anchorsInstalled = 0
     /// The version our replica holds of shard 0 (the whole arena when not sharded).
     public var version: UInt64 { shards[0].localVersion }
-    public var localVersion: UInt64 { version }
     /// What error feedback still holds back, summed over the shards' residuals.
     public var residualEnergy: Double { shards.reduce(0) { $0 + $1.feedback.residualEnergy } }
     /// False once any shard's connection closed (the session then reconnects).
@@ -107,10 +106,7 @@ public final class RunSession: @unchecked Sendable {
     /// Brings the replica to the servers' current parameters.
     public func pull() async throws {
         let started = Date()
-        let answers = try await Self.everyShard(shards) { shard in
-            try await shard.link.pull(sinceVersion: shard.hasParameters ? shard.localVersion : Pull.none,
-                                      anchorVersion: shard.anchorVersion)
-        }
+        let answers = try await Self.pullEveryShard(pullRequests())
         try await offPool { try self.install(answers) }
         pullSeconds = Date().timeIntervalSince(started)
     }
@@ -121,26 +117,28 @@ public final class RunSession: @unchecked Sendable {
     /// Starts a pull of every shard that the next step installs; each connection answers it
     /// before that step's push.
     private func startPull() {
-        let asks = shards.map { (link: $0.link, since: $0.localVersion, anchor: $0.anchorVersion) }
-        pendingPull = Task {
-            try await withThrowingTaskGroup(of: (Int, Params).self) { group in
-                for (s, ask) in asks.enumerated() {
-                    group.addTask { (s, try await ask.link.pull(sinceVersion: ask.since, anchorVersion: ask.anchor)) }
-                }
-                var answers = [Params?](repeating: nil, count: asks.count)
-                for try await (s, params) in group { answers[s] = params }
-                return answers.map { $0! }
-            }
+        let requests = pullRequests()
+        pendingPull = Task { try await Self.pullEveryShard(requests) }
+    }
+
+    /// What each shard is asked, read now (the pulls run while the session goes on).
+    private func pullRequests() -> [(link: any ParameterServerLink, since: UInt64, anchor: UInt64)] {
+        shards.map { ($0.link, $0.hasParameters ? $0.localVersion : Pull.none, $0.anchorVersion) }
+    }
+
+    private static func pullEveryShard(_ requests: [(link: any ParameterServerLink, since: UInt64, anchor: UInt64)]) async throws -> [Params] {
+        try await inParallel(requests.count) { s in
+            try await requests[s].link.pull(sinceVersion: requests[s].since, anchorVersion: requests[s].anchor)
         }
     }
 
-    /// Runs `body` for every shard in parallel; the results in shard order.
-    private static func everyShard<T: Sendable>(_ shards: [ShardReplica],
-                                                _ body: @escaping @Sendable (ShardReplica) async throws -> T) async throws -> [T] {
-        if shards.count == 1 { return [try await body(shards[0])] }
+    /// Runs `body(s)` for every shard index in parallel; the results in shard order.
+    private static func inParallel<T: Sendable>(_ count: Int,
+                                                _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+        if count == 1 { return [try await body(0)] }
         return try await withThrowingTaskGroup(of: (Int, T).self) { group in
-            for (s, shard) in shards.enumerated() { group.addTask { (s, try await body(shard)) } }
-            var results = [T?](repeating: nil, count: shards.count)
+            for s in 0..<count { group.addTask { (s, try await body(s)) } }
+            var results = [T?](repeating: nil, count: count)
             for try await (s, result) in group { results[s] = result }
             return results.map { $0! }
         }
@@ -221,9 +219,10 @@ public final class RunSession: @unchecked Sendable {
         bytesPushed += payloads.reduce(0) { $0 + $1.count }
         let pushing = Date()
         let codecName = codec.name, samples = UInt32(labels.count)
-        let acks = try await Self.everyShard(shards) { shard in
-            try await shard.link.push(baseVersion: shard.localVersion, sampleCount: samples, loss: loss,
-                                      codecName: codecName, payload: payloads[shard.range.shard])
+        let pushes = shards.map { (link: $0.link, base: $0.localVersion) }
+        let acks = try await Self.inParallel(pushes.count) { s in
+            try await pushes[s].link.push(baseVersion: pushes[s].base, sampleCount: samples, loss: loss,
+                                          codecName: codecName, payload: payloads[s])
         }
         lastPushSeconds = Date().timeIntervalSince(pushing)
         if let pulling = pendingPull {
@@ -253,11 +252,12 @@ public final class RunSession: @unchecked Sendable {
         guard allFinite(wire) else {
             throw WorkerError.nonFiniteGradient(run: recipe.run)
         }
-        if shards.count == 1 {
-            return (loss, [try shards[0].feedback.encode(wire, layout: shards[0].range.pieces, codec: codec)])
-        }
-        return (loss, try shards.map { shard in
-            try shard.feedback.encode(Array(wire[shard.range.lower..<shard.range.upper]), layout: shard.range.pieces, codec: codec)
+        // Each shard's range of the gradient, encoded in place (no copy of the arena per step).
+        return (loss, try wire.withUnsafeBufferPointer { all in
+            try shards.map { shard in
+                try shard.feedback.encode(gradient: UnsafeBufferPointer(rebasing: all[shard.range.lower..<shard.range.upper]),
+                                          layout: shard.range.pieces, codec: codec)
+            }
         })
     }
 

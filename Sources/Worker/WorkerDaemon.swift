@@ -135,7 +135,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         if !progress.skipped.isEmpty {
             logger.warning("shard \(shard.id) of run \(shard.run): skipped \(progress.skipped.count) dataset line(s), e.g. \(progress.skipped.prefix(3).map(\.description).joined(separator: "; "))")
         }
-        let figures = progress.metrics(step: Int64(session.localVersion))
+        let figures = progress.metrics(step: Int64(session.version))
         if let rate = figures.first(where: { $0.name == "worker_samples_per_s" }) {
             metrics.throughput(run: shard.run, samplesPerSecond: rate.value)
         }

@@ -59,9 +59,9 @@ import Training
         let recipe = try RunRecipe(run: 2, config: config, characters: Self.digits)
         let trainer = try RunTrainer(recipe: recipe, fonts: try FontSet.load(data: DataDirectory(path: Self.root + "/data")), threads: 1,
                                      resumeFrom: prepared)
-        #expect(trainer.core.version == 0)
+        #expect(trainer.parameters.lead.version == 0)
         let expected = try source.trainStep(images: images, targets: labels)
-        let started = try trainer.core.model.trainStep(images: images, targets: labels)
+        let started = try trainer.parameters.lead.model.trainStep(images: images, targets: labels)
         #expect(started == expected, "loss right after init \(started) vs the source model's \(expected)")
         let fresh = try recipe.makeModel(threads: 1).trainStep(images: images, targets: labels)
         #expect(fresh != expected, "a model from the run's own seed differs (the test can fail)")

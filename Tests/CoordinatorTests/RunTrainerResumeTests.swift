@@ -37,7 +37,7 @@ import Wire
     /// Push `index`: a deterministic pseudo-random gradient over the wire arena (parameters and
     /// a small running-statistics change), losslessly encoded.
     static func push(_ index: Int, into trainer: RunTrainer) throws -> PushOutcome {
-        let core = trainer.core
+        let core = trainer.parameters.lead
         var rng = SplitMix64(seed: UInt64(100 + index))
         let values = (0..<core.wireCount).map { i in
             Float(Int(rng.next() % 2001) - 1000) * (i < core.parameterCount ? 1e-3 : 1e-5)
@@ -54,13 +54,13 @@ import Wire
     }
 
     func bits(_ trainer: RunTrainer) -> [UInt32] {
-        (trainer.core.model.parameters.values + trainer.core.model.buffers.values).map(\.bitPattern)
+        (trainer.parameters.lead.model.parameters.values + trainer.parameters.lead.model.buffers.values).map(\.bitPattern)
     }
 
     @Test func aTrainerRestoredFromItsCheckpointContinuesBitForBit() throws {
         let (n, m) = (4, 5)
         let straight = try Self.trainer(resumeFrom: nil)
-        defer { straight.core.stop() }
+        defer { straight.parameters.lead.stop() }
         for index in 0..<n { #expect(try Self.push(index, into: straight).applied) }
         let (version, _, file) = try straight.validate()
         #expect(version == UInt64(n) && file[8] == 2, "the coordinator's checkpoint is format version 2")
@@ -68,14 +68,14 @@ import Wire
 
         let checkpoint = try Checkpoint.decode(file, source: "latest")
         let resumed = try Self.trainer(resumeFrom: checkpoint)
-        defer { resumed.core.stop() }
-        #expect(resumed.core.version == UInt64(n))
-        #expect(resumed.core.samplesApplied == 8 * n)
-        #expect(resumed.core.optimizer.stepCount == n)
+        defer { resumed.parameters.lead.stop() }
+        #expect(resumed.parameters.lead.version == UInt64(n))
+        #expect(resumed.parameters.lead.samplesApplied == 8 * n)
+        #expect(resumed.parameters.lead.optimizer.stepCount == n)
         for index in n..<(n + m) { _ = try Self.push(index, into: resumed) }
-        #expect(resumed.core.version == straight.core.version)
-        #expect(resumed.core.samplesApplied == straight.core.samplesApplied)
-        #expect(resumed.core.learningRate == straight.core.learningRate)
+        #expect(resumed.parameters.lead.version == straight.parameters.lead.version)
+        #expect(resumed.parameters.lead.samplesApplied == straight.parameters.lead.samplesApplied)
+        #expect(resumed.parameters.lead.learningRate == straight.parameters.lead.learningRate)
         #expect(bits(resumed) == bits(straight), "the same pushes give the same parameters")
 
         // Resumed the way a version 1 checkpoint was (parameters and version only), it drifts:
@@ -83,8 +83,8 @@ import Wire
         var modelOnly = checkpoint
         modelOnly.training = nil
         let restarted = try Self.trainer(resumeFrom: modelOnly)
-        defer { restarted.core.stop() }
-        #expect(restarted.core.samplesApplied == 0)
+        defer { restarted.parameters.lead.stop() }
+        #expect(restarted.parameters.lead.samplesApplied == 0)
         for index in n..<(n + m) { _ = try Self.push(index, into: restarted) }
         #expect(bits(restarted) != bits(straight))
     }
@@ -97,12 +97,12 @@ import Wire
         #expect(RunTrainer.resumedVersion(checkpointStep: 0, lastRecordedStep: 9) == 10, "no checkpoint yet")
 
         let straight = try Self.trainer(resumeFrom: nil)
-        defer { straight.core.stop() }
+        defer { straight.parameters.lead.stop() }
         for index in 0..<2 { _ = try Self.push(index, into: straight) }
         let file = try straight.validate().checkpoint
         let resumed = try Self.trainer(resumeFrom: try Checkpoint.decode(file, source: "latest"), lastRecordedStep: 6)
-        defer { resumed.core.stop() }
-        #expect(resumed.core.version == 7 && resumed.core.samplesApplied == 16)
+        defer { resumed.parameters.lead.stop() }
+        #expect(resumed.parameters.lead.version == 7 && resumed.parameters.lead.samplesApplied == 16)
         let outcome = try Self.push(2, into: resumed)
         #expect(outcome.applied && outcome.newVersion == 8)
         resumed.recordPush(bytes: 100, samples: 8, loss: 1, outcome: outcome)
@@ -112,10 +112,10 @@ import Wire
 
     @Test func anotherOptimizersStateFailsTheResumeNamingWhy() throws {
         let straight = try Self.trainer(resumeFrom: nil)
-        defer { straight.core.stop() }
+        defer { straight.parameters.lead.stop() }
         _ = try Self.push(0, into: straight)
         var checkpoint = try Checkpoint.decode(try straight.validate().checkpoint, source: "latest")
-        let layout = straight.core.model.parameters.layout
+        let layout = straight.parameters.lead.model.parameters.layout
         checkpoint.training = SGD(layout: layout, momentum: 0.9).trainingState(samplesApplied: 8)
         #expect(throws: TrainingStateMismatch.self) { _ = try Self.trainer(resumeFrom: checkpoint) }
     }

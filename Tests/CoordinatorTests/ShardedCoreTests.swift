@@ -32,6 +32,13 @@ import Wire
     @Test func shardsSharingOneOptimiserThreadAnswerEveryPush() async throws {
         let shards = shardCores(CRNNModel(config: config, seed: 5), shards: 3, stepper: ShardStepper(threads: 1))
         let codec = FP32ZstdCodec()
+        // Bounded: a stepper that never steps would leave the pushes waiting; stopping the shards
+        // after 60 s answers them as refused, and the test fails instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 60_000_000_000)
+            for shard in shards { shard.stop() }
+        }
+        defer { watchdog.cancel() }
         let outcomes = try await withThrowingTaskGroup(of: PushOutcome.self) { group in
             for (s, shard) in shards.enumerated() {
                 for push in 0..<8 {
@@ -97,6 +104,39 @@ import Wire
         #expect(expected != CRNNModel(config: config, seed: 5).parameters.values + CRNNModel(config: config, seed: 5).buffers.values)
         for shard in shards { shard.stop() }
         whole.stop()
+    }
+
+    /// A run resumed with shards: the checkpoint's optimiser state is split over the ranges, and
+    /// the cut read back is the state it started from; a state of the wrong length is refused.
+    @Test func aResumedStateSplitsOverTheShardsAndGathersBack() throws {
+        let whole = wholeCore(CRNNModel(config: config, seed: 5))
+        let codec = FP32ZstdCodec()
+        for step in 0..<3 {
+            let payload = try codec.encode(gradient(count: whole.wireCount, seed: UInt64(step + 1)), layout: whole.wireLayout)
+            _ = try payload.withUnsafeBytes { try whole.apply(payload: $0, codec: codec, baseVersion: whole.version, sampleCount: 4) }
+        }
+        let model = CRNNModel(config: config, seed: 5)
+        let (_, training) = whole.snapshot(into: model)
+        whole.stop()
+        func sharded(_ state: TrainingState) throws -> ShardedParameters {
+            let wire = model.parameters.values + model.buffers.values
+            return try ShardedParameters(
+                model: model, shardCount: 3, makeOptimizer: { Adam(layout: $0) }, training: state,
+                core: { range, optimizer, samples, stepper in
+                    ParameterServerCore(range: range, wire: wire, optimizer: optimizer, schedule: LearningRateSchedule(baseRate: 1e-2),
+                                        staleness: StalenessRule(bound: 4, policy: .downweight), samplesPerEpoch: 1000,
+                                        samplesApplied: samples, stepper: stepper)
+                },
+                wholeCore: { _, _ in preconditionFailure("three shards") })
+        }
+        let resumed = try sharded(training)
+        let (_, _, gathered) = resumed.snapshot(into: CRNNModel(config: config, seed: 9))
+        #expect(gathered == training)
+        #expect(resumed.samplesApplied == 12)
+        resumed.stop()
+        var longer = training
+        longer.state = longer.state.map { $0 + [0] }
+        #expect(throws: TrainingStateMismatch.self) { _ = try sharded(longer) }
     }
 
     @Test func aShardRefusesAPushOfAnotherRangesSize() throws {
