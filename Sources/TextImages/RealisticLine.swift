@@ -21,6 +21,15 @@ enum RealisticLine {
     static let referenceSize = 32
     /// The least contrast between text and background (grey levels).
     static let minimumContrast = 60
+    /// Horizontal lines set on one pitch, as monospaced faces set them.
+    static let monospaceShare: Float = 0.15
+
+    /// The line's stroke weight: the 12 training faces have few bold cuts and no black ones,
+    /// while the text a model reads comes in every weight.
+    static func strokeWeight(rng: inout RandomSource) -> StrokeWeight {
+        let u = rng.unit()
+        return u < 0.12 ? .lighter : u < 0.6 ? .regular : u < 0.84 ? .bolder : .heavy
+    }
 }
 
 extension SyntheticSource {
@@ -33,6 +42,7 @@ extension SyntheticSource {
         let length = 1 + rng.int(RealisticLine.maxLength)
         let faceNumber = chooseText(length: length, rng: &rng)
         let face = faces[faceNumber]
+        let weight = RealisticLine.strokeWeight(rng: &rng)
 
         // Across the line: margins, hence the ink's thickness in output pixels, hence the size.
         let tight = rng.chance(0.5)
@@ -40,7 +50,7 @@ extension SyntheticSource {
         let before = rng.float(marginRange.lowerBound, marginRange.upperBound)
         let after = rng.float(marginRange.lowerBound, marginRange.upperBound)
         let inkThickness = Float(cross) / (1 + before + after)
-        let referenceInk = inkExtent(face: face, faceNumber: faceNumber, size: RealisticLine.referenceSize)
+        let referenceInk = inkExtent(face: face, faceNumber: faceNumber, size: RealisticLine.referenceSize, weight: weight)
             .map { Float($0.high - $0.low) } ?? Float(RealisticLine.referenceSize) * 0.75
         let size = max(8, min(3 * cross, Int((Float(RealisticLine.referenceSize) * inkThickness / referenceInk).rounded())))
 
@@ -50,11 +60,12 @@ extension SyntheticSource {
         layout.gaps.removeAll(keepingCapacity: true)
         for c in layout.classes {
             let scalar = charset.scalar(ofClass: Int(c))!.value
-            layout.glyphs.append(cache.glyph(face: face, faceNumber: faceNumber, size: size, scalar: scalar, vertical: !horizontal))
+            layout.glyphs.append(cache.glyph(face: face, faceNumber: faceNumber, size: size, scalar: scalar, vertical: !horizontal,
+                                             weight: weight))
             layout.gaps.append(Int((spacing + rng.float(-0.03, 0.03) * Float(size)).rounded()))
         }
         // Blank-only text (spaces): place it as a typical line would sit.
-        let low = inkExtent(face: face, faceNumber: faceNumber, size: size)?.low ?? -size * 3 / 4
+        let low = inkExtent(face: face, faceNumber: faceNumber, size: size, weight: weight)?.low ?? -size * 3 / 4
         // Where the ink starts across the line (the baseline or the column's centre is there
         // minus the ink's own offset).
         let crossOrigin = Int((before * inkThickness).rounded()) - low
@@ -62,21 +73,31 @@ extension SyntheticSource {
         let lead = Int((rng.float(leadRange.lowerBound, leadRange.upperBound) * inkThickness).rounded())
         let trail = Int((rng.float(leadRange.lowerBound, leadRange.upperBound) * inkThickness).rounded())
         let colours = LineColours(rng: &rng)
+        // Typewriter and code faces give every character one cell of 0.5–0.7 em: narrow ones
+        // (i, l, 1, .) stand in wide gaps. Each glyph's ink centred in its cell; a glyph wider
+        // than the cell (m, W, @) gets a cell of its own width.
+        let pitch = horizontal && rng.chance(RealisticLine.monospaceShare)
+            ? Int((rng.float(0.5, 0.7) * Float(size)).rounded()) : nil
+        func cell(_ glyph: Glyph) -> Int? { pitch.map { max($0, glyph.width + 2) } }
 
         var drawn = 0
         var inkEnd = 0
         mask.withUnsafeMutableBufferPointer { mask in
             mask.update(repeating: 0)
-            let first = layout.glyphs.first.map { horizontal ? $0.left : $0.verticalTop } ?? 0
+            // The crop starts at the first glyph's ink (centred in its cell when monospaced).
+            let first = layout.glyphs.first.map { glyph in
+                !horizontal ? glyph.verticalTop : cell(glyph).map { ($0 - glyph.width) / 2 } ?? glyph.left
+            } ?? 0
             var position = lead - first
             for (glyph, gap) in zip(layout.glyphs, layout.gaps) {
-                let advance = horizontal ? glyph.advance : glyph.verticalAdvance
-                let inkFar = position + (horizontal ? glyph.left + glyph.width : glyph.verticalTop + glyph.rows)
+                let advance = cell(glyph) ?? (horizontal ? glyph.advance : glyph.verticalAdvance)
+                let origin = position + (cell(glyph).map { ($0 - glyph.width) / 2 - glyph.left } ?? 0)
+                let inkFar = origin + (horizontal ? glyph.left + glyph.width : glyph.verticalTop + glyph.rows)
                 // A character that does not fit ends the line, and leaves the label too.
                 if inkFar > along || position + advance > along + size / 4 { break }
                 let wobble = rng.int(in: -1...1) * (rng.chance(0.2) ? 1 : 0)
                 if horizontal {
-                    blitCoverage(glyph, x: position + glyph.left, y: crossOrigin + wobble + glyph.top, into: mask)
+                    blitCoverage(glyph, x: origin + glyph.left, y: crossOrigin + wobble + glyph.top, into: mask)
                 } else {
                     blitCoverage(glyph, x: crossOrigin + wobble + glyph.verticalLeft, y: position + glyph.verticalTop, into: mask)
                 }
@@ -98,18 +119,19 @@ extension SyntheticSource {
             }
         }
         let label = visibleLabel(layout.classes.prefix(drawn))
-        return Details(label: label, face: face.spec, pixelSize: size, drawnGlyphs: drawn, intended: layout.classes)
+        return Details(label: label, face: face.spec, pixelSize: size, drawnGlyphs: drawn, intended: layout.classes,
+                       weight: weight, pitch: pitch)
     }
 
     /// The ink's extent across the line (px) of `layout.classes` at `size`: the union of the
     /// glyphs' boxes relative to the baseline (horizontal) or the column's centre (vertical);
     /// nil when no glyph has ink (spaces only).
-    private func inkExtent(face: FontFace, faceNumber: Int, size: Int) -> (low: Int, high: Int)? {
+    private func inkExtent(face: FontFace, faceNumber: Int, size: Int, weight: StrokeWeight) -> (low: Int, high: Int)? {
         var low = Int.max, high = Int.min
         for c in layout.classes {
             let scalar = charset.scalar(ofClass: Int(c))!.value
             let glyph = cache.glyph(face: face, faceNumber: faceNumber, size: size, scalar: scalar,
-                                    vertical: direction == .vertical)
+                                    vertical: direction == .vertical, weight: weight)
             guard glyph.width > 0 else { continue }
             if direction == .horizontal {
                 low = min(low, glyph.top); high = max(high, glyph.top + glyph.rows)

@@ -115,6 +115,9 @@ public final class SyntheticSource {
         public let drawnGlyphs: Int
         /// Characters chosen before layout dropped those that did not fit.
         public let intended: [Int32]
+        /// `real` only: the strokes' weight, and the cell width (px) of a monospaced line.
+        public internal(set) var weight: StrokeWeight = .regular
+        public internal(set) var pitch: Int? = nil
     }
 
     /// Renders sample `index` into the internal canvas and tells what it drew.

@@ -70,7 +70,8 @@ private func inkExtent(_ image: GreyImage, alongX: Bool) -> Int? {
         }
         // Seed and rich draw glyphs at most 30 px; tight crops of digits need ~44 px, of hanzi ~36.
         #expect(sizes.max()! >= (direction == .horizontal ? 38 : 33), "the largest glyph size \(sizes.max()!) px: tight crops must fill the line")
-        #expect(sizes.min()! >= 18, "the smallest glyph size \(sizes.min()!) px")
+        // Loose crops leave the ink 18 px of 32; heavy strokes fill that at a slightly smaller size.
+        #expect(sizes.min()! >= 16, "the smallest glyph size \(sizes.min()!) px")
         #expect(padded >= 40, "\(padded) of 100 lines end in repeated edge columns")
     }
 
