@@ -7,7 +7,8 @@ public enum AugmentationPreset: String, Sendable, Codable, CaseIterable {
     case rich
     /// Lines as a crop of a real page reaches `predict`: the ink fills 55–100 % of the line's
     /// thickness (tight or loose crops), natural length then the edge repeated (predict's own
-    /// fitting), flat/gradient/noisy backgrounds in both polarities, stroke weight, skew, lost
-    /// resolution, blur, noise and JPEG artefacts.
+    /// fitting), flat/gradient/noisy backgrounds in both polarities, stroke weights (outlines
+    /// emboldened or thinned), monospaced lines, skew, lost resolution, blur, noise and JPEG
+    /// artefacts.
     case real
 }
