@@ -56,14 +56,14 @@ import Store
         let demo = Self.examples.appendingPathComponent("demo.yaml").path
         let submit = try crnnctl(["submit", demo, "--name", "cli-demo", "--priority", "4", "--set", "epochs=2"], db: url)
         #expect(submit.status == 0, "\(submit.text)")
-        // examples/demo.yaml: 14,000 samples per epoch in shards of 512 → 28 per epoch.
-        #expect(submit.text.contains("run 1 queued: 56 shards"), "\(submit.text)")
+        // examples/demo.yaml: 20,000 samples per epoch in shards of 512 → 40 per epoch (the last short).
+        #expect(submit.text.contains("run 1 queued: 80 shards"), "\(submit.text)")
 
         let json = try crnnctl(["runs", "--json"], db: url)
         #expect(json.status == 0)
         let runs = try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [[String: Any]]
         #expect(runs?.first?["name"] as? String == "cli-demo")
-        #expect(runs?.first?["shards_total"] as? Int == 56)
+        #expect(runs?.first?["shards_total"] as? Int == 80)
         #expect(runs?.first?["priority"] as? Int == 4)
 
         let pause = try crnnctl(["pause", "1"], db: url)
