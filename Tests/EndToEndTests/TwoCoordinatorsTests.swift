@@ -14,7 +14,7 @@ extension EndToEnd {
                 model: tiny
                 charset: digits
                 image: {height: 32, width: 64}
-                data: {synthetic: {samples_per_epoch: 640}}
+                data: {synthetic: {samples_per_epoch: 2560}}
                 epochs: 2
                 batch_size: 32
                 shard_size: 128
@@ -43,7 +43,8 @@ extension EndToEnd {
                 let completions = try cluster.query(
                     "SELECT count(*) FROM run_events WHERE run_id = $1 AND to_state = 'completed'", [run]).int(0, 0)
                 #expect(completions == 1, "run \(run) completed \(completions ?? -1) times")
-                // Validation steps never go backwards in the order they were written.
+                // Validation steps never go backwards in the order they were written. (The
+                // coordinator validates at most once a tick: the run is long enough for several.)
                 let steps = try cluster.query(
                     "SELECT step FROM metrics WHERE run_id = $1 AND name = 'val_accuracy' ORDER BY time, step", [run])
                 let values = try (0..<steps.count).map { try steps.int($0, 0) ?? -1 }
