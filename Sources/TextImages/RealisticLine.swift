@@ -105,7 +105,7 @@ extension SyntheticSource {
                 drawn += 1
                 position += advance + gap
             }
-            strokeWeight(mask, rng: &rng)
+            dilateOrErode(mask, rng: &rng)
         }
         var cropEnd = min(along, max(inkEnd + trail, 1))
 
@@ -147,8 +147,8 @@ extension SyntheticSource {
         forEachCoveredPixel(of: glyph, x: x, y: y) { a, i in if a > mask[i] { mask[i] = a } }
     }
 
-    /// Bolder (a one-pixel dilation along x) or lighter (erosion) strokes, sometimes.
-    private func strokeWeight(_ mask: UnsafeMutableBufferPointer<UInt8>, rng: inout RandomSource) {
+    /// Pixel-level weight on top of the outline's: a one-pixel dilation along x or an erosion, sometimes.
+    private func dilateOrErode(_ mask: UnsafeMutableBufferPointer<UInt8>, rng: inout RandomSource) {
         let choice = rng.unit()
         guard choice < 0.25 else { return }
         let bolder = choice < 0.15
