@@ -5,7 +5,7 @@ public enum AugmentationPreset: String, Sendable, Codable, CaseIterable {
     case seed
     /// `seed` plus finer size steps, spacing jitter, slight rotation and shear, blur and noise.
     case rich
-    /// Lines as a crop of a real page reaches `predict`: the ink fills 55–100 % of the line's
+    /// Lines as a crop of a real page reaches `predict`: the ink fills 40–100 % of the line's
     /// thickness (tight or loose crops), natural length then the edge repeated (predict's own
     /// fitting), flat/gradient/noisy backgrounds in both polarities, stroke weights (outlines
     /// emboldened or thinned), monospaced lines, skew, lost resolution, blur, noise and JPEG
