@@ -42,7 +42,8 @@ extension SyntheticSource {
         let cross = horizontal ? height : width, along = horizontal ? width : height
 
         let length = 1 + rng.int(RealisticLine.maxLength)
-        let faceNumber = chooseText(length: length, rng: &rng)
+        let words = tables.wordText && rng.chance(WordText.share)
+        let faceNumber = (words ? chooseWords(length: length, rng: &rng) : nil) ?? chooseText(length: length, rng: &rng)
         let face = faces[faceNumber]
         let weight = RealisticLine.strokeWeight(rng: &rng)
 

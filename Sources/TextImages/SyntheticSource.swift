@@ -147,6 +147,8 @@ struct FaceTables: Sendable {
     let drawableClasses: Int
     /// The class of the space character, when the charset has one (text is then set as words).
     let spaceClass: Int?
+    /// Whether the `real` preset sets part of the lines as words (a charset of Latin letters).
+    let wordText: Bool
 
     init(charset: Charset, fonts: FontSet) {
         let masks = fonts.faceMasks(for: charset)
@@ -156,6 +158,7 @@ struct FaceTables: Sendable {
         }
         drawableClasses = masks.dropFirst().filter { $0 != 0 }.count
         spaceClass = charset.characters.firstIndex(of: " ").map { $0 + 1 }
+        wordText = WordText.applies(to: charset)
     }
 }
 

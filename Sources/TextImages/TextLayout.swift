@@ -92,6 +92,11 @@ extension SyntheticSource {
                 layout.classes[i] = Int32(space)
             }
         }
+        return pickFace(among: common, rng: &rng)
+    }
+
+    /// A face uniform among those of the (non-empty) mask `common`.
+    func pickFace(among common: UInt64, rng: inout RandomSource) -> Int {
         var pick = rng.int(common.nonzeroBitCount)
         var mask = common
         while pick > 0 { mask &= mask - 1; pick -= 1 }
