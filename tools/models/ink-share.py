@@ -18,6 +18,8 @@ import tempfile
 
 import numpy as np
 
+from labelfile import read_labels
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -28,12 +30,7 @@ def main():
     parser.add_argument("--crnnctl", default=".build/release/crnnctl")
     args = parser.parse_args()
 
-    labels = {}
-    with open(os.path.join(args.set, "labels.tsv"), encoding="utf-8") as f:
-        for line in f:
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) >= 2:
-                labels[fields[0]] = fields[1]
+    labels = read_labels(args.set)
     source = ["--model", args.model] if args.model else ["--checkpoint", args.checkpoint]
     with tempfile.TemporaryDirectory() as dump:
         command = [args.crnnctl, "predict", *source, "--dir", args.set, "--dump", dump]

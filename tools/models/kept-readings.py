@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+from labelfile import read_labels
+
 
 def readings(crnnctl, model, folder):
     flag = ["--checkpoint", model] if model.endswith(".crnn") else ["--model", model]
@@ -28,12 +30,7 @@ def main():
     parser.add_argument("folder")
     parser.add_argument("--crnnctl", default=".build/release/crnnctl")
     args = parser.parse_args()
-    truth = {}
-    with open(os.path.join(args.folder, "labels.tsv"), encoding="utf-8") as f:
-        for line in f:
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) >= 2:
-                truth[fields[0]] = fields[1]
+    truth = read_labels(args.folder)
     before = readings(args.crnnctl, args.source, args.folder)
     after = readings(args.crnnctl, args.tuned, args.folder)
     right_before = [name for name in truth if before.get(name) == truth[name]]
