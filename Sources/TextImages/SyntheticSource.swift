@@ -149,6 +149,8 @@ struct FaceTables: Sendable {
     let spaceClass: Int?
     /// Whether the `real` preset sets part of the lines as words (a charset of Latin letters).
     let wordText: Bool
+    /// The mask of every face.
+    let allFaces: UInt64
 
     init(charset: Charset, fonts: FontSet) {
         let masks = fonts.faceMasks(for: charset)
@@ -159,6 +161,7 @@ struct FaceTables: Sendable {
         drawableClasses = masks.dropFirst().filter { $0 != 0 }.count
         spaceClass = charset.characters.firstIndex(of: " ").map { $0 + 1 }
         wordText = WordText.applies(to: charset)
+        allFaces = fonts.coverage.count == 64 ? .max : (1 << UInt64(fonts.coverage.count)) - 1
     }
 }
 

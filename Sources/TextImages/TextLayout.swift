@@ -69,7 +69,7 @@ extension SyntheticSource {
     func chooseText(length: Int, rng: inout RandomSource) -> Int {
         layout.classes.removeAll(keepingCapacity: true)
         let classes = charset.classCount - 1
-        var common: UInt64 = fonts.coverage.count == 64 ? .max : (1 << UInt64(fonts.coverage.count)) - 1
+        var common = tables.allFaces
         let space = tables.spaceClass
         for _ in 0..<length {
             var c = 1 + rng.int(classes)

@@ -16,6 +16,8 @@ enum WordText {
     /// Words followed by punctuation, and words in quotes or brackets.
     static let punctuationShare: Float = 0.14
     static let enclosedShare: Float = 0.04
+    private static let enclosures: [(String, String)] = [("\"", "\""), ("(", ")"), ("'", "'"), ("[", "]")]
+    private static let marks: [Character] = [".", ",", ":", ";", "!", "?"]
 
     /// Whether `charset` is one of Latin letters: all of a–z and A–Z, and mostly ASCII.
     static func applies(to charset: Charset) -> Bool {
@@ -48,14 +50,10 @@ enum WordText {
             word = word.uppercased()
         }
         if rng.chance(enclosedShare) {
-            let pairs: [(String, String)] = [("\"", "\""), ("(", ")"), ("'", "'"), ("[", "]")]
-            let (open, close) = pairs[rng.int(pairs.count)]
+            let (open, close) = enclosures[rng.int(enclosures.count)]
             word = open + word + close
         }
-        if rng.chance(punctuationShare) {
-            let marks: [Character] = [".", ",", ":", ";", "!", "?"]
-            word.append(marks[rng.int(marks.count)])
-        }
+        if rng.chance(punctuationShare) { word.append(marks[rng.int(marks.count)]) }
         return word
     }
 
@@ -86,7 +84,7 @@ extension SyntheticSource {
         let text = WordText.line(length: length, limit: RealisticLine.maxLength, spaces: tables.spaceClass != nil, rng: &rng)
         let (classes, unknown) = charset.encode(text)
         guard unknown.isEmpty, !classes.isEmpty else { return nil }
-        var common: UInt64 = fonts.coverage.count == 64 ? .max : (1 << UInt64(fonts.coverage.count)) - 1
+        var common = tables.allFaces
         for c in classes where Int(c) != tables.spaceClass { common &= tables.masks[Int(c)] }
         guard common != 0 else { return nil }
         layout.classes.removeAll(keepingCapacity: true)
