@@ -9,10 +9,13 @@ extension EndToEnd {
     @Suite struct CoordinatorRestartTests {
         /// One worker (one push per update: 16 samples a step) and a warm-up over the whole run:
         /// the learning rate rises with every sample applied. Validation (and so a checkpoint)
-        /// every 100 updates, between the coordinator's metric flushes every 5 s. Long enough
+        /// every 400 updates, between the coordinator's metric flushes every 5 s. Long enough
         /// (2,048 updates, ~30 s at 1,000 img/s) for several flushes to land between checkpoints:
         /// with 4,096 samples per epoch the run finished in 8 s on a quiet machine, and its one
-        /// mid-run flush could coincide with a validation.
+        /// mid-run flush could coincide with a validation. A tick flushes metrics and then
+        /// validates when due, so a flush in a validating tick is never past the checkpoint:
+        /// with validation every 100 updates (1.7 s at full speed, a tick is ≥ 1 s) most ticks
+        /// validated, and on a loaded CI machine every flush of a run did (the wait ran out).
         static let samplesPerEpoch = 16384
         static let config = """
             name: e2e-restart
@@ -25,7 +28,7 @@ extension EndToEnd {
             batch_size: 16
             optimizer: {type: adam, lr: 0.002}
             schedule: {type: constant, warmup: 2}
-            validation: {size: 32, every: 100}
+            validation: {size: 32, every: 400}
             checkpoints: {best: 1, keep_latest: true}
             seed: 7
             max_attempts: 5
