@@ -141,8 +141,25 @@ public struct ExperimentStore {
         for trial in trials where trial.state == "running" && trial.samplesFull > 0 {
             let fraction = Double(trial.samplesTrained) / Double(trial.samplesFull)
             // Without a validation yet it trains on until it has one.
-            guard let rung = asha.rungsReached(fraction: fraction).first(where: { rungs[$0]?.results[trial.trial] == nil }),
-                  let value = trial.bestMetric else { continue }
+            guard let value = trial.bestMetric else { continue }
+            let unjudged = asha.rungsReached(fraction: fraction).filter { rungs[$0]?.results[trial.trial] == nil }
+            if trial.samplesTrained >= trial.samplesFull {
+                // Every shard trained before a rung saw it (its run completes at its final
+                // validation): stopping it saves nothing. Its result ranks the others at every
+                // rung it passed, as one that went on.
+                for rung in unjudged {
+                    try connection.execute(Queries.insertRungResult, [experiment, trial.trial, rung, trial.samplesTrained, value])
+                    try connection.execute(Queries.decideRungResult, [experiment, trial.trial, rung, "promoted", Double?.none])
+                    rungs[rung, default: ASHA.Rung(results: [:], open: true)].results[trial.trial] = value
+                    rungs[rung]?.promoted.insert(trial.trial)
+                }
+                if let last = unjudged.last {
+                    decisions.append("experiment \(experiment): trial \(trial.trial) (run \(trial.run)) trained its whole budget "
+                        + "before ASHA judged it at rung \(last) (\(spec.metric) \(Self.shown(value))): it completes")
+                }
+                continue
+            }
+            guard let rung = unjudged.first else { continue }
             try connection.execute(Queries.insertRungResult, [experiment, trial.trial, rung, trial.samplesTrained, value])
             try runs.apply(.pause, run: trial.run, actor: actor, detail: "ASHA: waits at rung \(rung) for its ranking")
             rungs[rung, default: ASHA.Rung(results: [:], open: true)].results[trial.trial] = value

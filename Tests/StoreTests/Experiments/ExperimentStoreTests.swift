@@ -137,6 +137,36 @@ import TestSupport
         #expect(try store.supervise(actor: "test").isEmpty, "a cancelled experiment is not supervised")
     }
 
+    /// A trial whose every shard trained before a supervision saw it at a rung (a short trial, a
+    /// slow tick) is not paused and stopped with its budget spent: it completes, and its result
+    /// ranks the others at the rungs it passed.
+    @Test func aTrialThatTrainedItsWholeBudgetBeforeARungSawItCompletes() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let experiment = try submitted(connection)
+        let id = experiment.experiment, runs = experiment.runs
+        let store = ExperimentStore(connection: connection), runStore = RunStore(connection: connection)
+        for _ in 0..<2 { _ = try runStore.startNextQueued(psAddress: "127.0.0.1:1", actor: "test") }
+
+        try progress(connection, run: runs[0], shards: 8, accuracy: 0.3)
+        let first = try store.supervise(actor: "test")
+        #expect(first == ["experiment \(id): trial 1 (run \(runs[0])) trained its whole budget before ASHA judged it at rung 1 "
+                          + "(val_accuracy 0.3): it completes"], "\(first)")
+        #expect(try runStore.state(run: runs[0]) == .running, "not paused: its run completes at its final validation")
+        let recorded = try connection.execute(
+            "SELECT rung, decision FROM experiment_rung_results WHERE experiment_id = $1 AND trial = 1 ORDER BY rung", [id])
+        let decisions = try (0..<recorded.count).map { "\(try recorded.int($0, 0) ?? -1) \(recorded.string($0, 1) ?? "")" }
+        #expect(decisions == ["0 promoted", "1 promoted"])
+        #expect(try store.supervise(actor: "test").isEmpty, "judged once")
+
+        // Its result ranks the next arrival: 0.5 beats it, so trial 2 goes on at once (the top 1 of 2).
+        try progress(connection, run: runs[1], shards: 2, accuracy: 0.5)
+        let second = try store.supervise(actor: "test")
+        #expect(second.contains { $0.contains("trial 2 promoted at rung 0: val_accuracy 0.5 is in the top 1 of 2 results") }, "\(second)")
+        #expect(try runStore.state(run: runs[1]) == .running)
+        try runStore.apply(.complete, run: runs[0], actor: "test")
+        #expect(try trialStates(connection, id).first == "completed")
+    }
+
     @Test func cancellingAnExperimentCancelsPendingAndWaitingTrialsToo() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         let experiment = try submitted(connection)
