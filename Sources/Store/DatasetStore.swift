@@ -9,6 +9,8 @@ public struct DatasetStore {
         case exists(String)
         case noSuchDataset(String)
         case empty(String)
+        /// Unfinished runs train on it: "run 3 (running)", …
+        case inUse(String, runs: [String])
 
         public var description: String {
             switch self {
@@ -17,6 +19,10 @@ public struct DatasetStore {
             case .exists(let name): return "a dataset named '\(name)' already exists (crnnctl datasets rm \(name) first)"
             case .noSuchDataset(let name): return "there is no dataset '\(name)' in the database (crnnctl datasets list)"
             case .empty(let name): return "dataset '\(name)': the source holds no labelled image"
+            case .inUse(let name, let runs):
+                return "dataset '\(name)' is what \(runs.joined(separator: ", ")) train\(runs.count == 1 ? "s" : "") on: "
+                    + "without it \(runs.count == 1 ? "its" : "their") shards would fail. Cancel \(runs.count == 1 ? "it" : "them") first (crnnctl cancel RUN), "
+                    + "or give --force"
             }
         }
     }
@@ -86,9 +92,18 @@ public struct DatasetStore {
         return record
     }
 
-    /// Removes dataset `name` and its lines. - Throws: `Failure.noSuchDataset`.
-    public func remove(_ name: String) throws {
-        guard !(try connection.execute(Queries.deleteDataset, [name])).isEmpty else { throw Failure.noSuchDataset(name) }
+    /// Removes dataset `name` and its lines.
+    /// - Parameter force: remove it even while queued, running or paused runs train on it.
+    /// - Throws: `Failure.noSuchDataset`; `Failure.inUse` (nothing removed) unless `force`.
+    public func remove(_ name: String, force: Bool = false) throws {
+        try connection.transaction {
+            if !force, let record = try list(name).first {
+                let users = try connection.execute(Queries.selectRunsUsingDataset, [record.id])
+                let runs = try (0..<users.count).map { "run \(try users.int($0, 0) ?? 0) (\(users.string($0, 1) ?? "?"))" }
+                if !runs.isEmpty { throw Failure.inUse(name, runs: runs) }
+            }
+            guard !(try connection.execute(Queries.deleteDataset, [name])).isEmpty else { throw Failure.noSuchDataset(name) }
+        }
     }
 
     /// Every label of dataset `id`, in line order (line i + 1 is element i).

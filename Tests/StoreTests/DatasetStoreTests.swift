@@ -28,6 +28,41 @@ import TestSupport
         #expect(try rows.int(0, 0) == 0, "the lines went with it")
     }
 
+    /// Removing a dataset that unfinished runs train on (alone or in a mix) is refused, naming
+    /// them, and removes nothing; once they are finished, or with force, it goes.
+    @Test func removingADatasetThatUnfinishedRunsTrainOnIsRefused() throws {
+        let connection = try TestDatabase.freshMigratedConnection()
+        let store = DatasetStore(connection: connection), runs = RunStore(connection: connection)
+        func add(_ name: String) throws -> DatasetStore.Record {
+            try store.add(name: name, source: "/data/\(name)", format: "tsv") { line in
+                for i in 0..<4 { try line([0x89, UInt8(i)], "\(i)") }
+            }
+        }
+        let used = try add("receipts"), other = try add("forms")
+        let yaml = "model: tiny\ncharset: digits\nimage: {height: 32, width: 64}\ndata: {dataset: receipts}\nshard_size: 2\nbatch_size: 2\n"
+        var alone = try RunConfigParser().parse(yaml: yaml, file: "r.yaml", baseDirectory: "/tmp")
+        alone.data = .stored(name: "receipts", id: used.id, samples: used.lines)
+        var mixed = alone
+        mixed.data = .mix(dataset: .stored(name: "receipts", id: used.id, samples: used.lines), weight: 0.5, samplesPerEpoch: 8)
+        let first = try runs.submit(config: alone, configYAML: yaml).run
+        let second = try runs.submit(config: mixed, configYAML: yaml).run
+
+        #expect(throws: DatasetStore.Failure.inUse("receipts", runs: ["run \(first) (queued)", "run \(second) (queued)"])) {
+            try store.remove("receipts")
+        }
+        #expect(try store.find("receipts").lines == 4, "nothing removed")
+        try store.remove("forms")
+        #expect(try store.list().map(\.name) == ["receipts"], "a dataset no run uses goes: \(other.name)")
+
+        try runs.apply(.cancel, run: first, actor: "test")
+        #expect(throws: DatasetStore.Failure.inUse("receipts", runs: ["run \(second) (queued)"])) { try store.remove("receipts") }
+        try store.remove("receipts", force: true)
+        #expect(throws: DatasetStore.Failure.noSuchDataset("receipts")) { try store.find("receipts") }
+        let message = DatasetStore.Failure.inUse("receipts", runs: ["run 2 (running)"]).description
+        #expect(message == "dataset 'receipts' is what run 2 (running) trains on: without it its shards would fail. "
+                + "Cancel it first (crnnctl cancel RUN), or give --force")
+    }
+
     @Test func aFailedImportLeavesNothingAndBadNamesAreRefused() throws {
         let connection = try TestDatabase.freshMigratedConnection()
         let store = DatasetStore(connection: connection)

@@ -18,6 +18,14 @@ UPDATE datasets SET lines = $2, bytes = $3, complete = true WHERE id = $1;
 SELECT id, name, source, format, lines, bytes, created_at::text
   FROM datasets WHERE complete AND ($1::text IS NULL OR name = $1) ORDER BY name;
 
+-- name: selectRunsUsingDataset
+-- The unfinished runs that train on dataset $1 (its id, alone or in a mix, anywhere in the
+-- effective config): removing the dataset would fail their shards.
+SELECT id, state::text FROM runs
+ WHERE state IN ('queued', 'running', 'paused')
+   AND jsonb_path_exists(hyperparameters, '$.**.stored.id ? (@ == $id)', jsonb_build_object('id', $1::bigint))
+ ORDER BY id;
+
 -- name: deleteDataset
 -- Removes a dataset and its lines; returns its id when there was one.
 DELETE FROM datasets WHERE name = $1 RETURNING id;

@@ -127,6 +127,15 @@ enum Queries {
           FROM datasets WHERE complete AND ($1::text IS NULL OR name = $1) ORDER BY name
         """##
 
+    /// The unfinished runs that train on dataset $1 (its id, alone or in a mix, anywhere in the
+    /// effective config): removing the dataset would fail their shards.
+    static let selectRunsUsingDataset = ##"""
+        SELECT id, state::text FROM runs
+         WHERE state IN ('queued', 'running', 'paused')
+           AND jsonb_path_exists(hyperparameters, '$.**.stored.id ? (@ == $id)', jsonb_build_object('id', $1::bigint))
+         ORDER BY id
+        """##
+
     /// Removes a dataset and its lines; returns its id when there was one.
     static let deleteDataset = ##"""
         DELETE FROM datasets WHERE name = $1 RETURNING id
@@ -657,6 +666,7 @@ enum Queries {
         ("datasets", "insertDatasetLine", insertDatasetLine),
         ("datasets", "completeDataset", completeDataset),
         ("datasets", "selectDatasets", selectDatasets),
+        ("datasets", "selectRunsUsingDataset", selectRunsUsingDataset),
         ("datasets", "deleteDataset", deleteDataset),
         ("datasets", "selectDatasetLabels", selectDatasetLabels),
         ("datasets", "selectDatasetImages", selectDatasetImages),

@@ -130,9 +130,12 @@ struct DatasetsRemove: ParsableCommand {
     @Argument(help: ArgumentHelp("The dataset's name.", valueName: "name"))
     var name: String
 
+    @Flag(help: "Remove it even while queued, running or paused runs train on it (their shards then fail).")
+    var force = false
+
     func run() throws {
         do {
-            try DatasetStore(connection: try database.connect(applicationName: "crnnctl")).remove(name)
+            try DatasetStore(connection: try database.connect(applicationName: "crnnctl")).remove(name, force: force)
             print("dataset \(name) removed")
         } catch let failure as DatasetStore.Failure {
             throw ValidationError("\(failure)")
